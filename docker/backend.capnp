@@ -1,0 +1,34 @@
+# workerd config of one stateless backend: the bundle's default export (the
+# Hono edge), with the LIMITER binding sent over HTTP to the coordinator.
+# Addresses are set on the command line:
+#   workerd serve docker/backend.capnp \
+#     --socket-addr http=127.0.0.1:8080 \
+#     --external-addr coordinator=127.0.0.1:8790
+using Workerd = import "/workerd/workerd.capnp";
+
+const config :Workerd.Config = (
+  services = [
+    (name = "edge", worker = .edgeWorker),
+    (name = "coordinator", external = (address = "127.0.0.1:8790", http = ())),
+  ],
+  sockets = [
+    (name = "http", address = "127.0.0.1:8080", http = (), service = "edge"),
+  ],
+);
+
+const edgeWorker :Workerd.Worker = (
+  modules = [(name = "index.js", esModule = embed "../dist/index.js")],
+  compatibilityDate = "2026-04-01",
+  bindings = [
+    (name = "LIMITER", service = "coordinator"),
+    (name = "COORDINATOR_SECRET", fromEnvironment = "COORDINATOR_SECRET"),
+    (name = "BACKEND_NAME", fromEnvironment = "BACKEND_NAME"),
+    (name = "GLOBAL_LIMIT", fromEnvironment = "GLOBAL_LIMIT"),
+    (name = "GLOBAL_WINDOW_SECONDS", fromEnvironment = "GLOBAL_WINDOW_SECONDS"),
+    (name = "SESSION_LIMIT", fromEnvironment = "SESSION_LIMIT"),
+    (name = "SESSION_WINDOW_SECONDS", fromEnvironment = "SESSION_WINDOW_SECONDS"),
+    (name = "COORDINATOR_TIMEOUT_MS", fromEnvironment = "COORDINATOR_TIMEOUT_MS"),
+    (name = "FAIL_MODE", fromEnvironment = "FAIL_MODE"),
+    (name = "MAX_BODY_BYTES", fromEnvironment = "MAX_BODY_BYTES"),
+  ],
+);

@@ -1,0 +1,40 @@
+# workerd config of the coordinator process: the Durable Objects behind the
+# bundle's `Coordinator` entrypoint, reachable over HTTP by the backends.
+# Addresses and the storage folder are set on the command line:
+#   workerd serve docker/coordinator.capnp \
+#     --socket-addr coordinator=127.0.0.1:8790 \
+#     --directory-path coordinator-storage=.data/coordinator
+using Workerd = import "/workerd/workerd.capnp";
+
+const config :Workerd.Config = (
+  services = [
+    (name = "limiter", worker = .limiterWorker),
+    (name = "coordinator-storage", disk = (writable = true)),
+  ],
+  sockets = [
+    ( name = "coordinator",
+      address = "127.0.0.1:8790",
+      http = (),
+      service = (name = "limiter", entrypoint = "Coordinator"),
+    ),
+  ],
+);
+
+const limiterWorker :Workerd.Worker = (
+  modules = [(name = "index.js", esModule = embed "../dist/index.js")],
+  compatibilityDate = "2026-04-01",
+  bindings = [
+    (name = "SESSION_GUARD", durableObjectNamespace = "SessionGuard"),
+    (name = "GLOBAL_LIMITER", durableObjectNamespace = "GlobalLimiter"),
+    (name = "COORDINATOR_SECRET", fromEnvironment = "COORDINATOR_SECRET"),
+    (name = "GLOBAL_LIMIT", fromEnvironment = "GLOBAL_LIMIT"),
+    (name = "GLOBAL_WINDOW_SECONDS", fromEnvironment = "GLOBAL_WINDOW_SECONDS"),
+    (name = "SESSION_LIMIT", fromEnvironment = "SESSION_LIMIT"),
+    (name = "SESSION_WINDOW_SECONDS", fromEnvironment = "SESSION_WINDOW_SECONDS"),
+  ],
+  durableObjectNamespaces = [
+    (className = "SessionGuard", uniqueKey = "edge-session-guard-SessionGuard", enableSql = true),
+    (className = "GlobalLimiter", uniqueKey = "edge-session-guard-GlobalLimiter", enableSql = true),
+  ],
+  durableObjectStorage = (localDisk = "coordinator-storage"),
+);

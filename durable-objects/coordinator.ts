@@ -1,0 +1,96 @@
+import { WorkerEntrypoint } from "cloudflare:workers";
+import { configFromEnv, ConfigError } from "../worker/config";
+import { isValidSessionId } from "../worker/session-id";
+import type { GlobalLimiter } from "./global-limiter";
+import {
+  DECIDE_PATH,
+  READY_PATH,
+  SECRET_HEADER,
+  type DecisionRequest,
+} from "./protocol";
+import { GLOBAL_LIMITER_NAME, type SessionGuard } from "./session-guard";
+import { timingSafeEqualText } from "./secret";
+
+export interface CoordinatorEnv {
+  SESSION_GUARD: DurableObjectNamespace<SessionGuard>;
+  GLOBAL_LIMITER: DurableObjectNamespace<GlobalLimiter>;
+  /** When set, every request must carry it in the x-coordinator-secret header. */
+  COORDINATOR_SECRET?: string;
+}
+
+function jsonError(status: number, reason: string, message: string): Response {
+  return Response.json({ reason, message }, { status });
+}
+
+function parseDecisionRequest(value: unknown): DecisionRequest | undefined {
+  if (typeof value !== "object" || value === null) return undefined;
+  const { requestId, sessionId, ipAddress, userAgent } = value as Record<
+    string,
+    unknown
+  >;
+  if (
+    typeof requestId !== "string" ||
+    typeof sessionId !== "string" ||
+    typeof ipAddress !== "string" ||
+    typeof userAgent !== "string" ||
+    !isValidSessionId(sessionId)
+  ) {
+    return undefined;
+  }
+  return { requestId, sessionId, ipAddress, userAgent };
+}
+
+/**
+ * The coordinator: routes each decision to the session's SessionGuard. It is
+ * a named entrypoint, never the default export, so on Cloudflare it has no
+ * public route and only the edge's service binding reaches it. Between
+ * processes or containers it is plain HTTP, guarded by a shared secret.
+ */
+export class Coordinator extends WorkerEntrypoint<CoordinatorEnv> {
+  override async fetch(request: Request): Promise<Response> {
+    const secret = this.env.COORDINATOR_SECRET;
+    if (secret) {
+      const presented = request.headers.get(SECRET_HEADER) ?? "";
+      if (!(await timingSafeEqualText(presented, secret))) {
+        return jsonError(401, "unauthorized", "missing or wrong coordinator secret");
+      }
+    }
+
+    try {
+      configFromEnv(this.env);
+    } catch (error) {
+      if (error instanceof ConfigError) {
+        return jsonError(500, "invalid_config", error.message);
+      }
+      throw error;
+    }
+
+    const { pathname } = new URL(request.url);
+    if (pathname === READY_PATH && request.method === "GET") {
+      const global = await this.env.GLOBAL_LIMITER.getByName(
+        GLOBAL_LIMITER_NAME,
+      ).peek();
+      return Response.json({ ready: true, globalRemaining: global.status.remaining });
+    }
+    if (pathname !== DECIDE_PATH) {
+      return jsonError(404, "not_found", `no coordinator route ${pathname}`);
+    }
+    if (request.method !== "POST") {
+      return jsonError(405, "method_not_allowed", "use POST");
+    }
+
+    let decisionRequest: DecisionRequest | undefined;
+    try {
+      decisionRequest = parseDecisionRequest(await request.json());
+    } catch {
+      decisionRequest = undefined;
+    }
+    if (!decisionRequest) {
+      return jsonError(400, "invalid_request", "body is not a valid decision request");
+    }
+
+    const guard = this.env.SESSION_GUARD.getByName(decisionRequest.sessionId);
+    const decision = await guard.decide(decisionRequest);
+    return Response.json(decision);
+  }
+}

@@ -1,0 +1,150 @@
+/**
+ * Runtime settings shared by the edge, the Durable Objects and the launcher.
+ * Every value comes from an environment variable (a workerd `fromEnvironment`
+ * binding, a wrangler `[vars]` entry or `process.env`) and is validated once.
+ */
+
+/** Validated settings. Durations are whole seconds or milliseconds as named. */
+export interface LimiterConfig {
+  /** Requests admitted in any rolling global window. @default 30 */
+  globalLimit: number;
+  /** @default 60 */
+  globalWindowSeconds: number;
+  /** Requests admitted per session id in any rolling window. @default 5 */
+  sessionLimit: number;
+  /** @default 60 */
+  sessionWindowSeconds: number;
+  /** How long the edge waits for the coordinator. @default 500 */
+  coordinatorTimeoutMs: number;
+  /** What the edge does when the coordinator fails. @default "closed" */
+  failMode: "closed" | "open";
+  /** Largest accepted `/send` body in bytes. @default 16384 */
+  maxBodyBytes: number;
+  /** Name of this backend in logs. @default "edge" */
+  backendName: string;
+}
+
+export type ConfigSource = Record<string, unknown>;
+
+export class ConfigError extends Error {
+  override name = "ConfigError";
+}
+
+interface IntegerSetting {
+  key: string;
+  fallback: number;
+  min: number;
+  max: number;
+}
+
+const INTEGER_SETTINGS = {
+  globalLimit: { key: "GLOBAL_LIMIT", fallback: 30, min: 1, max: 100_000 },
+  globalWindowSeconds: {
+    key: "GLOBAL_WINDOW_SECONDS",
+    fallback: 60,
+    min: 1,
+    max: 86_400,
+  },
+  sessionLimit: { key: "SESSION_LIMIT", fallback: 5, min: 1, max: 10_000 },
+  sessionWindowSeconds: {
+    key: "SESSION_WINDOW_SECONDS",
+    fallback: 60,
+    min: 1,
+    max: 86_400,
+  },
+  coordinatorTimeoutMs: {
+    key: "COORDINATOR_TIMEOUT_MS",
+    fallback: 500,
+    min: 10,
+    max: 60_000,
+  },
+  maxBodyBytes: {
+    key: "MAX_BODY_BYTES",
+    fallback: 16_384,
+    min: 0,
+    max: 1_048_576,
+  },
+} satisfies Record<string, IntegerSetting>;
+
+/** Names of every setting this module reads, for launchers that pass them on. */
+export const CONFIG_KEYS = [
+  ...Object.values(INTEGER_SETTINGS).map((setting) => setting.key),
+  "FAIL_MODE",
+  "BACKEND_NAME",
+] as const;
+
+function readText(source: ConfigSource, key: string): string | undefined {
+  const value = source[key];
+  if (value === undefined || value === null) return undefined;
+  const text = String(value).trim();
+  return text === "" ? undefined : text;
+}
+
+function readInteger(source: ConfigSource, setting: IntegerSetting): number {
+  const text = readText(source, setting.key);
+  if (text === undefined) return setting.fallback;
+
+  if (!/^[0-9]+$/.test(text)) {
+    throw new ConfigError(
+      `${setting.key}=${JSON.stringify(text)} is invalid: expected a whole number from ${setting.min} to ${setting.max}`,
+    );
+  }
+  const value = Number(text);
+  if (value < setting.min || value > setting.max) {
+    throw new ConfigError(
+      `${setting.key}=${text} is out of range: expected ${setting.min} to ${setting.max}`,
+    );
+  }
+  return value;
+}
+
+function readFailMode(source: ConfigSource): "closed" | "open" {
+  const text = readText(source, "FAIL_MODE")?.toLowerCase() ?? "closed";
+  if (text !== "closed" && text !== "open") {
+    throw new ConfigError(
+      `FAIL_MODE=${JSON.stringify(text)} is invalid: expected "closed" or "open"`,
+    );
+  }
+  return text;
+}
+
+function readBackendName(source: ConfigSource): string {
+  const text = readText(source, "BACKEND_NAME") ?? "edge";
+  if (!/^[A-Za-z0-9._-]{1,64}$/.test(text)) {
+    throw new ConfigError(
+      `BACKEND_NAME=${JSON.stringify(text)} is invalid: use 1-64 letters, digits, '.', '_' or '-'`,
+    );
+  }
+  return text;
+}
+
+/** Parses and validates every setting; throws ConfigError naming the bad one. */
+export function parseConfig(source: ConfigSource): LimiterConfig {
+  const integers = Object.fromEntries(
+    Object.entries(INTEGER_SETTINGS).map(([name, setting]) => [
+      name,
+      readInteger(source, setting),
+    ]),
+  ) as Record<keyof typeof INTEGER_SETTINGS, number>;
+
+  return {
+    ...integers,
+    failMode: readFailMode(source),
+    backendName: readBackendName(source),
+  };
+}
+
+const cache = new WeakMap<object, LimiterConfig>();
+
+/**
+ * Returns the validated config for a Workers `env` object, parsing it once.
+ * The same `env` object is passed to every request of an isolate.
+ */
+export function configFromEnv(env: object): LimiterConfig {
+  let config = cache.get(env);
+  if (!config) {
+    config = parseConfig(env as ConfigSource);
+    cache.set(env, config);
+  }
+  return config;
+}

@@ -1,0 +1,82 @@
+import { parseIpAddress } from "./ip-address";
+import { isValidSessionId, MAX_SESSION_ID_LENGTH } from "./session-id";
+
+/** Longest accepted User-Agent, in characters. */
+export const MAX_USER_AGENT_LENGTH = 512;
+
+/** The validated identity of one `/send` request. */
+export interface SendIdentity {
+  sessionId: string;
+  ipAddress: string;
+  userAgent: string;
+}
+
+export interface InvalidHeader {
+  header: "x-session-id" | "x-ip-address" | "user-agent";
+  reason: "missing_header" | "invalid_header";
+  message: string;
+}
+
+export type SendValidation =
+  | { ok: true; identity: SendIdentity }
+  | { ok: false; problem: InvalidHeader };
+
+// Printable ASCII and spaces only: no control characters reach logs or storage.
+const PRINTABLE_PATTERN = /^[\x20-\x7e]+$/;
+
+function missing(header: InvalidHeader["header"]): SendValidation {
+  return {
+    ok: false,
+    problem: {
+      header,
+      reason: "missing_header",
+      message: `the ${header} header is missing or empty`,
+    },
+  };
+}
+
+function invalid(
+  header: InvalidHeader["header"],
+  detail: string,
+): SendValidation {
+  return {
+    ok: false,
+    problem: {
+      header,
+      reason: "invalid_header",
+      message: `the ${header} header is invalid: ${detail}`,
+    },
+  };
+}
+
+/**
+ * Validates the identity headers of a `/send` request. Header names are
+ * case-insensitive (the Headers object folds them). A value of only spaces
+ * counts as missing, so no request can fall into a shared "" bucket.
+ */
+export function validateSendHeaders(headers: Headers): SendValidation {
+  const sessionId = headers.get("x-session-id")?.trim() ?? "";
+  if (sessionId === "") return missing("x-session-id");
+  if (!isValidSessionId(sessionId)) {
+    return invalid(
+      "x-session-id",
+      `use 1-${MAX_SESSION_ID_LENGTH} characters from A-Z a-z 0-9 . _ ~ : + / = -`,
+    );
+  }
+
+  const ipText = headers.get("x-ip-address")?.trim() ?? "";
+  if (ipText === "") return missing("x-ip-address");
+  const ip = parseIpAddress(ipText);
+  if (!ip.ok) return invalid("x-ip-address", ip.problem);
+
+  const userAgent = headers.get("user-agent")?.trim() ?? "";
+  if (userAgent === "") return missing("user-agent");
+  if (userAgent.length > MAX_USER_AGENT_LENGTH) {
+    return invalid("user-agent", `longer than ${MAX_USER_AGENT_LENGTH} characters`);
+  }
+  if (!PRINTABLE_PATTERN.test(userAgent)) {
+    return invalid("user-agent", "contains characters outside printable ASCII");
+  }
+
+  return { ok: true, identity: { sessionId, ipAddress: ip.address, userAgent } };
+}
