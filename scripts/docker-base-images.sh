@@ -161,6 +161,15 @@ build_node_standin() {
   if [[ -d $modules_dir/corepack ]]; then
     ln -sf ../lib/node_modules/corepack/dist/corepack.js "$NODE_ROOTFS_DIR/usr/local/bin/corepack"
   fi
+  # npm here may be set up with a CA bundle (`cafile`, e.g. in npm's builtin
+  # npmrc copied above) so it can reach the registry through this network. Copy
+  # that bundle to the same path, or `npm ci` inside a build would fail on TLS.
+  local cafile
+  cafile=$(npm config get cafile 2>/dev/null || true)
+  if [[ -n $cafile && $cafile != null && $cafile != undefined && -f $cafile ]]; then
+    log "copying npm's CA bundle ($cafile) so npm in the image trusts the same registry chain"
+    install -D -m 0644 "$cafile" "$NODE_ROOTFS_DIR$cafile"
+  fi
   # The official images ship a "node" user (uid 1000); Dockerfiles may rely on it.
   chroot "$NODE_ROOTFS_DIR" groupadd --gid 1000 node
   chroot "$NODE_ROOTFS_DIR" useradd --uid 1000 --gid node --shell /bin/bash --create-home node

@@ -16,7 +16,7 @@ export interface ClientLoopOptions {
   random: SeededRandom;
   clientDefects: boolean;
   stopSignal: AbortSignal;
-  onAttempt?: (attempt: AttemptRecord) => void;
+  onAttempt?: (attempt: AttemptRecord, sessionId: string) => void;
   onRequest: (request: RequestRecord) => void;
 }
 

@@ -4,8 +4,7 @@
 import type { SeededRandom } from "./seeded-random.ts";
 import { CLIENT_USER_AGENTS } from "./user-agents.ts";
 
-const ASCII_LETTERS =
-  "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
+const ASCII_LETTERS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
 
 /** Length of a generated session id, in letters. */
 export const SESSION_ID_LENGTH = 10;

@@ -203,7 +203,10 @@ function recordAttempts(
   }
 }
 
-function recordGroundTruth(request: RequestRecord, session: SessionStats): void {
+function recordGroundTruth(
+  request: RequestRecord,
+  session: SessionStats,
+): void {
   // A request cut short by the stop has no answer to judge.
   if (request.outcome === "cancelled") {
     return;

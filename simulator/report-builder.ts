@@ -42,7 +42,12 @@ export function computeMedian(values: readonly number[]): number | null {
 }
 
 function sumBlockCounters(groups: readonly BlockCounters[]): BlockCounters {
-  const sum: BlockCounters = { requests: 0, blocked: 0, admitted: 0, flagged: 0 };
+  const sum: BlockCounters = {
+    requests: 0,
+    blocked: 0,
+    admitted: 0,
+    flagged: 0,
+  };
   for (const group of groups) {
     sum.requests += group.requests;
     sum.blocked += group.blocked;

@@ -21,7 +21,11 @@ function formatLabelRows(rows: readonly [string, string | number][]): string[] {
   return rows.map(([label, value]) => `  ${label.padEnd(width)}  ${value}`);
 }
 
-function formatBlockRate(label: string, group: string, rate: BlockRate): string {
+function formatBlockRate(
+  label: string,
+  group: string,
+  rate: BlockRate,
+): string {
   return (
     `  ${label}: ${rate.blocked} of ${rate.requests} ${group} answered 403 ` +
     `(${formatPercent(rate.rate)}; among 200/403 answers ` +
@@ -56,13 +60,18 @@ function formatSessionTable(sessions: readonly SessionReport[]): string[] {
     SESSION_COLUMNS.map(([, readCell]) => readCell(row)),
   );
   const widths = SESSION_COLUMNS.map(([heading], column) =>
-    Math.max(heading.length, ...cells.map((rowCells) => rowCells[column]!.length)),
+    Math.max(
+      heading.length,
+      ...cells.map((rowCells) => rowCells[column]!.length),
+    ),
   );
   const formatRow = (rowCells: readonly string[]): string =>
     "  " +
     rowCells
       .map((cell, column) =>
-        column === 0 ? cell.padEnd(widths[column]!) : cell.padStart(widths[column]!),
+        column === 0
+          ? cell.padEnd(widths[column]!)
+          : cell.padStart(widths[column]!),
       )
       .join("  ");
   return [
@@ -119,7 +128,11 @@ export function formatReportText(report: SimulationReport): string {
   const errorRows = Object.entries(report.errorMessages);
   if (errorRows.length > 0) {
     lines.push("", "Errors by message");
-    lines.push(...formatLabelRows(errorRows.map(([text, count]) => [String(count), text])));
+    lines.push(
+      ...formatLabelRows(
+        errorRows.map(([text, count]) => [String(count), text]),
+      ),
+    );
   }
 
   if (report.servers.length > 0) {

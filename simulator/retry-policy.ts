@@ -95,7 +95,9 @@ export function decideAfterRateLimit(
  * client does. Returns null for a missing, negative or non-numeric value,
  * which includes the HTTP-date form.
  */
-export function parseRetryAfterSeconds(headerValue: string | null): number | null {
+export function parseRetryAfterSeconds(
+  headerValue: string | null,
+): number | null {
   if (headerValue === null || headerValue.trim() === "") {
     return null;
   }

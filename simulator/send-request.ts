@@ -25,7 +25,7 @@ export interface SendRequestOptions {
   clientDefects: boolean;
   stopSignal: AbortSignal;
   /** Called after every attempt, for the live progress line. */
-  onAttempt?: (attempt: AttemptRecord) => void;
+  onAttempt?: (attempt: AttemptRecord, sessionId: string) => void;
 }
 
 const bodyEncoder = new TextEncoder();
@@ -65,7 +65,7 @@ export async function sendRequestWithRetries(
       stopSignal: options.stopSignal,
     });
     attempts.push(attempt);
-    options.onAttempt?.(attempt);
+    options.onAttempt?.(attempt, plan.user.sessionId);
 
     if (attempt.kind !== "rate_limited") {
       return finish(attempt.kind);

@@ -22,8 +22,7 @@ export interface SimulatorOptions {
 
 /** Result of parsing: either run with options, or print the usage text. */
 export type ParsedCommand =
-  | { kind: "run"; options: SimulatorOptions }
-  | { kind: "help" };
+  { kind: "run"; options: SimulatorOptions } | { kind: "help" };
 
 /** Invalid command line or environment; the CLI exits with status 2. */
 export class OptionsError extends Error {
@@ -42,13 +41,15 @@ interface ValueOption<T> {
   parse: ValueParser<T>;
 }
 
-const parsePositiveInteger = (max: number): ValueParser<number> => (text) => {
-  if (!/^\d+$/.test(text)) {
-    return null;
-  }
-  const value = Number(text);
-  return value >= 1 && value <= max ? value : null;
-};
+const parsePositiveInteger =
+  (max: number): ValueParser<number> =>
+  (text) => {
+    if (!/^\d+$/.test(text)) {
+      return null;
+    }
+    const value = Number(text);
+    return value >= 1 && value <= max ? value : null;
+  };
 
 const parseSeed: ValueParser<number> = (text) => {
   if (!/^\d+$/.test(text)) {
@@ -141,8 +142,6 @@ const BOOLEAN_FLAGS = {
   "--client-defects": "clientDefects",
 } as const;
 
-type ValueKey = keyof typeof VALUE_OPTIONS;
-
 /** Usage text for `--help`. */
 export const USAGE_TEXT = `Usage: npx tsx simulator/cli.ts --servers URL[,URL...] [options]
 
@@ -184,10 +183,8 @@ function parseValue<T>(
   return value;
 }
 
-function findValueKey(flag: string): ValueKey | undefined {
-  return (Object.keys(VALUE_OPTIONS) as ValueKey[]).find(
-    (key) => VALUE_OPTIONS[key].flag === flag,
-  );
+function isValueFlag(flag: string): boolean {
+  return Object.values(VALUE_OPTIONS).some((option) => option.flag === flag);
 }
 
 /**
@@ -198,7 +195,7 @@ export function parseSimulatorCommand(
   argv: readonly string[],
   env: Readonly<Record<string, string | undefined>>,
 ): ParsedCommand {
-  const flagTexts = new Map<ValueKey, string>();
+  const flagTexts = new Map<string, string>();
   const booleans = { json: false, quiet: false, clientDefects: false };
 
   for (let i = 0; i < argv.length; i += 1) {
@@ -212,8 +209,7 @@ export function parseSimulatorCommand(
     }
     const equalsAt = argument.indexOf("=");
     const flag = equalsAt === -1 ? argument : argument.slice(0, equalsAt);
-    const key = findValueKey(flag);
-    if (key === undefined) {
+    if (!isValueFlag(flag)) {
       throw new OptionsError(`unknown option: ${argument} (see --help)`);
     }
     let text: string | undefined;
@@ -226,12 +222,11 @@ export function parseSimulatorCommand(
     if (text === undefined) {
       throw new OptionsError(`missing value for ${flag}`);
     }
-    flagTexts.set(key, text);
+    flagTexts.set(flag, text);
   }
 
-  const readOption = <K extends ValueKey>(key: K) => {
-    const option = VALUE_OPTIONS[key];
-    const flagText = flagTexts.get(key);
+  const readOption = <T>(option: ValueOption<T>): T | null => {
+    const flagText = flagTexts.get(option.flag);
     if (flagText !== undefined) {
       return parseValue(option, flagText, option.flag);
     }
@@ -242,7 +237,7 @@ export function parseSimulatorCommand(
     return null;
   };
 
-  const serverUrls = readOption("servers");
+  const serverUrls = readOption(VALUE_OPTIONS.servers);
   if (serverUrls === null) {
     throw new OptionsError(
       "missing --servers (or SERVERS): give comma-separated base URLs, " +
@@ -254,14 +249,15 @@ export function parseSimulatorCommand(
     kind: "run",
     options: {
       serverUrls,
-      durationSeconds: readOption("durationSeconds"),
-      seed: readOption("seed"),
-      clients: readOption("clients") ?? 1,
+      durationSeconds: readOption(VALUE_OPTIONS.durationSeconds),
+      seed: readOption(VALUE_OPTIONS.seed),
+      clients: readOption(VALUE_OPTIONS.clients) ?? 1,
       ...booleans,
-      globalLimit: readOption("globalLimit") ?? 30,
-      globalWindowSeconds: readOption("globalWindowSeconds") ?? 60,
-      sessionLimit: readOption("sessionLimit") ?? 5,
-      sessionWindowSeconds: readOption("sessionWindowSeconds") ?? 60,
+      globalLimit: readOption(VALUE_OPTIONS.globalLimit) ?? 30,
+      globalWindowSeconds: readOption(VALUE_OPTIONS.globalWindowSeconds) ?? 60,
+      sessionLimit: readOption(VALUE_OPTIONS.sessionLimit) ?? 5,
+      sessionWindowSeconds:
+        readOption(VALUE_OPTIONS.sessionWindowSeconds) ?? 60,
     },
   };
 }
