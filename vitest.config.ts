@@ -1,8 +1,14 @@
 import { cloudflareTest } from "@cloudflare/vitest-pool-workers";
 import { defineConfig } from "vitest/config";
 
+// The worker logs one JSON line per decision; keep test output readable.
+function isNotStructuredLog(log: string): boolean {
+  return !log.startsWith('{"time"');
+}
+
 export default defineConfig({
   test: {
+    onConsoleLog: isNotStructuredLog,
     projects: [
       {
         test: {
@@ -21,6 +27,22 @@ export default defineConfig({
         test: {
           name: "workers",
           include: ["test/workers/**/*.test.ts"],
+        },
+      },
+      {
+        // Windows of one second, for tests of expiry and cleanup.
+        plugins: [
+          cloudflareTest({
+            main: "./worker/index.ts",
+            wrangler: { configPath: "./wrangler.toml" },
+            miniflare: {
+              bindings: { GLOBAL_WINDOW_SECONDS: "1", SESSION_WINDOW_SECONDS: "1" },
+            },
+          }),
+        ],
+        test: {
+          name: "workers-short",
+          include: ["test/workers-short/**/*.test.ts"],
         },
       },
       {

@@ -4,6 +4,10 @@
  *
  * Exit status: 0 when admissions stayed within both limits, 1 when a
  * rolling window exceeded one, 2 for invalid flags, 3 for an internal error.
+ *
+ * NOTE: npx (npm 11.19) exits on a SIGTERM sent to its own process id and
+ * leaves the simulator running. Scripts and containers should start
+ * `node_modules/.bin/tsx simulator/cli.ts`, or signal the process group.
  */
 import { createAttemptErrorLogger } from "./attempt-error-log.ts";
 import {
@@ -28,6 +32,20 @@ function writeOut(text: string): Promise<void> {
   return new Promise((resolve, reject) => {
     process.stdout.write(text, (error) => (error ? reject(error) : resolve()));
   });
+}
+
+// On a terminal, a log line first clears the progress line it would
+// otherwise be appended to; the next progress update redraws below it.
+const logStream = {
+  write(text: string): boolean {
+    const prefix = process.stderr.isTTY ? "\r\x1b[K" : "";
+    return process.stderr.write(prefix + text);
+  },
+};
+
+function writeLogLine(fields: Record<string, unknown>): void {
+  const entry = { time: new Date().toISOString(), ...fields };
+  logStream.write(`${JSON.stringify(entry)}\n`);
 }
 
 async function runCli(): Promise<number> {
@@ -61,18 +79,35 @@ async function runCli(): Promise<number> {
   process.on("SIGTERM", onSignal);
 
   const counters = createProgressCounters();
-  const logAttemptError = createAttemptErrorLogger(process.stderr);
+  const logAttemptError = createAttemptErrorLogger(logStream);
   const stopProgress = options.quiet
     ? () => {}
     : startProgressLine(process.stderr, counters, Date.now());
 
   const report = await runSimulation(options, stopController, {
+    onStart: (seed) =>
+      writeLogLine({
+        level: "info",
+        event: "simulator_started",
+        seed,
+        clients: options.clients,
+        serverUrls: options.serverUrls,
+        durationSeconds: options.durationSeconds,
+        clientDefects: options.clientDefects,
+      }),
     onAttempt: (attempt, sessionId) => {
       countAttemptForProgress(counters, attempt);
       logAttemptError(attempt, sessionId);
     },
   });
   stopProgress();
+  writeLogLine({
+    level: "info",
+    event: "simulator_stopped",
+    stopReason: report.run.stopReason,
+    elapsedSeconds: report.run.elapsedSeconds,
+    attemptsSent: report.totals.attemptsSent,
+  });
   process.off("SIGINT", onSignal);
   process.off("SIGTERM", onSignal);
 

@@ -2,6 +2,7 @@
  * One client loop: plan a request, send it with retries, record it, repeat
  * without pause until the stop signal aborts.
  */
+import { setImmediate as yieldToEventLoop } from "node:timers/promises";
 import { planNextRequest } from "./request-plan.ts";
 import type { SeededRandom } from "./seeded-random.ts";
 import { sendRequestWithRetries } from "./send-request.ts";
@@ -23,7 +24,7 @@ export interface ClientLoopOptions {
 /**
  * Runs the loop until `stopSignal` aborts. A request cut short by the stop
  * is still passed to `onRequest`, with outcome `cancelled` when it never
- * got a final answer.
+ * got a final response.
  */
 export async function runClientLoop(options: ClientLoopOptions): Promise<void> {
   const pool = createUserPool();
@@ -31,5 +32,8 @@ export async function runClientLoop(options: ClientLoopOptions): Promise<void> {
     const plan = planNextRequest(pool, options.random);
     const request = await sendRequestWithRetries(plan, options);
     options.onRequest(request);
+    // Some fetch failures (such as a blocked port) reject without any I/O.
+    // Without this yield, such a loop would starve timers and signals.
+    await yieldToEventLoop();
   }
 }

@@ -36,7 +36,7 @@ export interface SessionStats {
   admittedAtMs: number[];
   /** 1-based number of the session's first foreign request. */
   firstForeignRequestNumber: number | null;
-  /** 1-based number of the first request answered `session_quarantined`. */
+  /** 1-based number of the first request with a `session_quarantined` 403. */
   firstQuarantineRequestNumber: number | null;
 }
 
@@ -207,7 +207,7 @@ function recordGroundTruth(
   request: RequestRecord,
   session: SessionStats,
 ): void {
-  // A request cut short by the stop has no answer to judge.
+  // A request cut short by the stop has no response to judge.
   if (request.outcome === "cancelled") {
     return;
   }
@@ -242,7 +242,7 @@ function recordQuarantineProgress(
 
 /**
  * Adds one finished request. Requests of one session must arrive in the
- * order they were sent, which holds because each session belongs to one
+ * order they were sent. That is true because each session belongs to one
  * sequential client loop.
  */
 export function recordRequest(

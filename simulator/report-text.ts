@@ -27,8 +27,8 @@ function formatBlockRate(
   rate: BlockRate,
 ): string {
   return (
-    `  ${label}: ${rate.blocked} of ${rate.requests} ${group} answered 403 ` +
-    `(${formatPercent(rate.rate)}; among 200/403 answers ` +
+    `  ${label}: ${rate.blocked} of ${rate.requests} ${group} got 403 ` +
+    `(${formatPercent(rate.rate)}; among 200/403 responses ` +
     `${formatPercent(rate.rateAmongDecided)})`
   );
 }

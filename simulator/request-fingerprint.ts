@@ -43,7 +43,7 @@ export function computeAnomalyProbability(
 /**
  * Chooses the fingerprint for the next request of `user`. An anomalous
  * request gets a fresh random IP address and a random User-Agent from the
- * client's list, for this one request only; the stored fingerprint stays.
+ * client's list, for this one request only. The stored fingerprint stays.
  */
 export function chooseFingerprint(
   user: SimulatedUser,

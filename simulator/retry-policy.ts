@@ -1,6 +1,6 @@
 /**
- * What the client does after a 429: wait and retry, give up, or stop
- * because no attempts are left.
+ * Retry policy after a 429: wait and retry, give up, or stop because no
+ * attempts are left.
  */
 import type { SeededRandom } from "./seeded-random.ts";
 
@@ -52,8 +52,8 @@ export function computeRetryWaitMs(
  * Decides what follows a 429.
  *
  * By default the simulator waits only before another attempt, and gives up
- * when that wait would end after the request deadline (`give_up`, with the
- * wait it skipped). With `clientDefects` it always sleeps the full wait, as
+ * when that wait would not end before the request deadline (`give_up`, with
+ * the wait it skipped). With `clientDefects` it always sleeps the full wait, as
  * the published client does. The next attempt then fails with an exceeded
  * deadline when the sleep passed it.
  */
@@ -72,7 +72,8 @@ export function decideAfterRateLimit(
       input.retryAfterSeconds,
       random,
     );
-    if (input.nowMs + waitMs > input.deadlineMs) {
+    // A wait that ends at the deadline leaves no time for the attempt.
+    if (input.nowMs + waitMs >= input.deadlineMs) {
       return { action: "give_up", waitMs };
     }
     return { action: "retry", waitMs };

@@ -12,7 +12,7 @@ export interface RollingWindowMax {
 /**
  * Computes the maximum number of timestamps that fall inside any half-open
  * window `(t - windowMs, t]`. Two events exactly `windowMs` apart are never
- * in the same window, which matches a sliding-log limiter that forgets an
+ * in the same window, which matches a sliding-log limiter that drops an
  * entry once it is `windowMs` old.
  *
  * Sorts a copy of the input, then sweeps it with two pointers: O(n log n).

@@ -18,6 +18,8 @@ export const DURATION_STOP_REASON = "duration";
 
 /** Callbacks for live output while the simulation runs. */
 export interface SimulationHooks {
+  /** Called once before the loops start, with the seed in use. */
+  onStart?: (seed: number) => void;
   onAttempt?: (attempt: AttemptRecord, sessionId: string) => void;
 }
 
@@ -34,6 +36,7 @@ export async function runSimulation(
   const seed = options.seed ?? drawRandomSeed();
   const startedAtMs = Date.now();
   const accumulator = createReportAccumulator();
+  hooks.onStart?.(seed);
 
   let durationTimer: NodeJS.Timeout | undefined;
   if (options.durationSeconds !== null) {

@@ -77,8 +77,8 @@ function describeError(error: unknown): string {
 }
 
 /**
- * Sends one attempt and classifies the result. Never throws: network
- * errors, timeouts and cancellation become records of their own kind.
+ * Sends one attempt and classifies the result. Network errors, timeouts and
+ * cancellation become records of their own kind instead of exceptions.
  */
 export async function sendAttempt(input: AttemptInput): Promise<AttemptRecord> {
   const base = {

@@ -24,6 +24,8 @@ export interface SendRequestOptions {
   random: SeededRandom;
   clientDefects: boolean;
   stopSignal: AbortSignal;
+  /** Deadline of one request in ms; the client uses 5 s. */
+  requestDeadlineMs?: number;
   /** Called after every attempt, for the live progress line. */
   onAttempt?: (attempt: AttemptRecord, sessionId: string) => void;
 }
@@ -35,7 +37,8 @@ export async function sendRequestWithRetries(
   plan: RequestPlan,
   options: SendRequestOptions,
 ): Promise<RequestRecord> {
-  const deadlineMs = Date.now() + REQUEST_DEADLINE_MS;
+  const deadlineMs =
+    Date.now() + (options.requestDeadlineMs ?? REQUEST_DEADLINE_MS);
   // A byte body makes fetch send no Content-Type, like the client.
   const body = bodyEncoder.encode(plan.bodyText);
   const attempts: AttemptRecord[] = [];

@@ -74,13 +74,13 @@ export interface RollingWindowReport {
   admittedWithoutServerTime: number;
 }
 
-/** Share of requests answered 403 within one group of requests. */
+/** Share of requests with a final 403 response, within one group. */
 export interface BlockRate {
-  /** Requests of the group that got a final answer or error. */
+  /** Requests of the group, leaving out those cut short by the stop. */
   requests: number;
-  /** Requests whose final answer was 403. */
+  /** Requests whose final response was 403. */
   blocked: number;
-  /** Requests whose final answer was 2xx. */
+  /** Requests whose final response was 2xx. */
   admitted: number;
   /** blocked / requests, or null without requests. */
   rate: number | null;

@@ -1,6 +1,6 @@
 /**
- * What the simulator observed for each attempt and each request. These
- * records are the only input of the report.
+ * Attempt and request records, the simulator's observations. They are the
+ * only input of the report.
  */
 
 /**
@@ -49,7 +49,7 @@ export interface AttemptRecord {
 }
 
 /**
- * How a request ended. Most outcomes repeat the kind of the last attempt.
+ * End state of a request. Most outcomes repeat the kind of the last attempt.
  * `exhausted` means all attempts got 429, and `gave_up` means the simulator
  * stopped retrying because the wait would pass the request deadline.
  */

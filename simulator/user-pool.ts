@@ -2,7 +2,7 @@
  * The client's list of simulated users ("sessions").
  *
  * Before each request the client creates a new user when the list is empty,
- * or with 20 % probability while the list holds fewer than 20 users.
+ * or with 20 % probability while the list contains fewer than 20 users.
  * Otherwise it picks an existing user uniformly at random.
  */
 import {
