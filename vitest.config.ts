@@ -36,7 +36,12 @@ export default defineConfig({
             main: "./worker/index.ts",
             wrangler: { configPath: "./wrangler.toml" },
             miniflare: {
-              bindings: { GLOBAL_WINDOW_SECONDS: "1", SESSION_WINDOW_SECONDS: "1" },
+              bindings: {
+                GLOBAL_WINDOW_SECONDS: "1",
+                SESSION_WINDOW_SECONDS: "1",
+                RISK_PERIOD_SECONDS: "1",
+                QUARANTINE_SECONDS: "1",
+              },
             },
           }),
         ],

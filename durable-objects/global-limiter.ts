@@ -26,7 +26,7 @@ export interface GlobalAcquireResult {
  * request. The log lives in SQLite-backed storage so a restart or eviction
  * keeps the window, and it never holds more than `limit` live entries.
  */
-export class GlobalLimiter extends DurableObject {
+export class GlobalLimiter extends DurableObject<object> {
   #log: number[];
 
   constructor(ctx: DurableObjectState, env: object) {
@@ -35,7 +35,7 @@ export class GlobalLimiter extends DurableObject {
   }
 
   #policy(): WindowPolicy {
-    const config = configFromEnv(this.env as object);
+    const config = configFromEnv(this.env);
     return {
       limit: config.globalLimit,
       windowMs: config.globalWindowSeconds * 1000,

@@ -20,14 +20,26 @@ export interface DecisionRequest {
 }
 
 export type RejectReason = "session_limit" | "global_limit";
+export type BlockReason = "fingerprint_mismatch" | "session_quarantined";
 
 export interface LimitsSnapshot {
   session: WindowStatus;
   global: WindowStatus;
 }
 
+/**
+ * In ANOMALY_MODE=monitor, what enforcement would have done with a request
+ * that was let through.
+ */
+export interface MonitorNote {
+  verdict: "would_block";
+  reason: BlockReason;
+  message: string;
+}
+
 export interface AdmitDecision {
   admitted: true;
+  anomaly?: MonitorNote;
   /** Epoch milliseconds of the admission, on the global limiter's clock. */
   admittedAt: number;
   limits: LimitsSnapshot;
@@ -36,9 +48,30 @@ export interface AdmitDecision {
 export interface RejectDecision {
   admitted: false;
   reason: RejectReason;
+  anomaly?: MonitorNote;
   /** Whole seconds, at least 1, until this request would be admitted. */
   retryAfterSeconds: number;
   limits: LimitsSnapshot;
 }
 
-export type Decision = AdmitDecision | RejectDecision;
+/** A request blocked by anomaly detection; it consumed no quota. */
+export interface BlockDecision {
+  admitted: false;
+  reason: BlockReason;
+  message: string;
+  /** Epoch milliseconds when the session's quarantine ends, if it has one. */
+  quarantinedUntil?: number;
+  /** Whole seconds until the quarantine ends, if it has one. */
+  retryAfterSeconds?: number;
+}
+
+export type Decision = AdmitDecision | RejectDecision | BlockDecision;
+
+/** Tells whether a decision is an anomaly block rather than a rate limit. */
+export function isBlockDecision(decision: Decision): decision is BlockDecision {
+  return (
+    !decision.admitted &&
+    (decision.reason === "fingerprint_mismatch" ||
+      decision.reason === "session_quarantined")
+  );
+}

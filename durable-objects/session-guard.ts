@@ -1,7 +1,20 @@
 import { DurableObject } from "cloudflare:workers";
-import { configFromEnv } from "../worker/config";
+import { configFromEnv, type LimiterConfig } from "../worker/config";
+import { logEvent } from "../worker/log";
+import { toFingerprint } from "./anomaly/fingerprint";
+import {
+  anomalyStateExpiresAt,
+  assessRequest,
+  type AnomalyPolicy,
+  type AnomalyState,
+} from "./anomaly/session-anomaly";
 import type { GlobalLimiter } from "./global-limiter";
-import type { Decision, DecisionRequest } from "./protocol";
+import type {
+  BlockDecision,
+  Decision,
+  DecisionRequest,
+  MonitorNote,
+} from "./protocol";
 import {
   checkWindow,
   insertEntry,
@@ -12,6 +25,7 @@ import {
 } from "./sliding-window";
 
 const LOG_KEY = "admissions";
+const ANOMALY_KEY = "anomaly";
 
 export interface SessionGuardEnv {
   GLOBAL_LIMITER: DurableObjectNamespace<GlobalLimiter>;
@@ -20,39 +34,118 @@ export interface SessionGuardEnv {
 /** Name of the one GlobalLimiter instance. */
 export const GLOBAL_LIMITER_NAME = "global";
 
+function toAnomalyPolicy(config: LimiterConfig): AnomalyPolicy {
+  return {
+    riskPeriodMs: config.riskPeriodSeconds * 1000,
+    quarantineMs: config.quarantineSeconds * 1000,
+    quarantineMinForeign: config.quarantineMinForeign,
+    quarantineForeignPercent: config.quarantineForeignPercent,
+    ownerConfirmations: config.ownerConfirmations,
+    maxCandidates: config.maxOwnerCandidates,
+  };
+}
+
 /**
- * One instance per session id. It serializes that session's decisions, owns
- * the session's sliding log and asks the GlobalLimiter for the global slot.
+ * One instance per session id. It serializes that session's decisions: the
+ * fingerprint check, the session's sliding log, then the global slot from
+ * the GlobalLimiter.
  *
  * State lives in SQLite-backed storage rather than only in memory, because the
  * runtime may evict or restart the object at any time and a restart must not
- * hand a session a fresh window. An alarm deletes the state once it can no
- * longer affect a decision, so storage stays bounded however many ids appear.
+ * hand a session a fresh window or forget its owner. An alarm deletes the
+ * state once it can no longer affect a decision, so storage stays bounded
+ * however many session ids appear.
  */
 export class SessionGuard extends DurableObject<SessionGuardEnv> {
   #log: number[];
+  #anomaly: AnomalyState | undefined;
 
   constructor(ctx: DurableObjectState, env: SessionGuardEnv) {
     super(ctx, env);
     this.#log = ctx.storage.kv.get<number[]>(LOG_KEY) ?? [];
+    this.#anomaly = ctx.storage.kv.get<AnomalyState>(ANOMALY_KEY);
   }
 
-  #policy(): WindowPolicy {
-    const config = configFromEnv(this.env);
-    return {
-      limit: config.sessionLimit,
-      windowMs: config.sessionWindowSeconds * 1000,
-    };
+  #config(): LimiterConfig {
+    return configFromEnv(this.env);
   }
 
   #globalLimiter(): DurableObjectStub<GlobalLimiter> {
     return this.env.GLOBAL_LIMITER.getByName(GLOBAL_LIMITER_NAME);
   }
 
+  /**
+   * Runs the fingerprint check and stores its outcome. Returns the block
+   * decision to send, or a note for monitor mode, or nothing.
+   */
+  #checkFingerprint(
+    request: DecisionRequest,
+    nowMs: number,
+    config: LimiterConfig,
+  ): { block?: BlockDecision; note?: MonitorNote } {
+    const fingerprint = toFingerprint(request.ipAddress, request.userAgent, {
+      ipv4: config.ipv4NetworkPrefix,
+      ipv6: config.ipv6NetworkPrefix,
+    });
+    const { state, verdict } = assessRequest(
+      this.#anomaly,
+      fingerprint,
+      nowMs,
+      toAnomalyPolicy(config),
+    );
+    this.#anomaly = state;
+    this.ctx.storage.kv.put(ANOMALY_KEY, state);
+    if (!verdict.blocked) return {};
+
+    const enforced = config.anomalyMode === "enforce";
+    logEvent(enforced ? "blocked" : "would_block", {
+      requestId: request.requestId,
+      sessionId: request.sessionId,
+      reason: verdict.reason,
+      ipAddress: request.ipAddress,
+      explanation: verdict.explanation,
+      quarantinedUntil: verdict.quarantinedUntilMs,
+    });
+    if (!enforced) {
+      return {
+        note: {
+          verdict: "would_block",
+          reason: verdict.reason,
+          message: verdict.explanation,
+        },
+      };
+    }
+
+    const block: BlockDecision = {
+      admitted: false,
+      reason: verdict.reason,
+      message: verdict.explanation,
+    };
+    if (verdict.quarantinedUntilMs !== undefined) {
+      block.quarantinedUntil = verdict.quarantinedUntilMs;
+      block.retryAfterSeconds = toRetryAfterSeconds(
+        verdict.quarantinedUntilMs - nowMs,
+      );
+    }
+    return { block };
+  }
+
   /** Decides one `/send` request of this session. */
-  async decide(_request: DecisionRequest): Promise<Decision> {
+  async decide(request: DecisionRequest): Promise<Decision> {
     const nowMs = Date.now();
-    const policy = this.#policy();
+    const config = this.#config();
+    const policy: WindowPolicy = {
+      limit: config.sessionLimit,
+      windowMs: config.sessionWindowSeconds * 1000,
+    };
+
+    // The anomaly check runs first, so a blocked request consumes no quota.
+    const { block, note } = this.#checkFingerprint(request, nowMs, config);
+    if (block) {
+      await this.#scheduleCleanup(config);
+      return block;
+    }
+
     const log = pruneLog(this.#log, nowMs, policy.windowMs);
     this.#log = log;
     const sessionCheck = checkWindow(log, nowMs, policy);
@@ -62,11 +155,13 @@ export class SessionGuard extends DurableObject<SessionGuardEnv> {
       // later of the two. Peeking records nothing in the global window.
       const global = await this.#globalLimiter().peek();
       const waitMs = Math.max(sessionCheck.retryAfterMs, global.retryAfterMs);
+      await this.#scheduleCleanup(config);
       return {
         admitted: false,
         reason: "session_limit",
         retryAfterSeconds: toRetryAfterSeconds(waitMs),
         limits: { session: sessionCheck.status, global: global.status },
+        anomaly: note,
       };
     }
 
@@ -84,6 +179,7 @@ export class SessionGuard extends DurableObject<SessionGuardEnv> {
 
     if (!global.allowed) {
       this.#log = removeEntry(this.#log, nowMs);
+      await this.#scheduleCleanup(config);
       return {
         admitted: false,
         reason: "global_limit",
@@ -92,11 +188,12 @@ export class SessionGuard extends DurableObject<SessionGuardEnv> {
           session: checkWindow(this.#log, nowMs, policy).status,
           global: global.status,
         },
+        anomaly: note,
       };
     }
 
     this.ctx.storage.kv.put(LOG_KEY, this.#log);
-    await this.#scheduleCleanup(policy);
+    await this.#scheduleCleanup(config);
     return {
       admitted: true,
       admittedAt: global.atMs,
@@ -104,26 +201,43 @@ export class SessionGuard extends DurableObject<SessionGuardEnv> {
         session: checkWindow(this.#log, Date.now(), policy).status,
         global: global.status,
       },
+      anomaly: note,
     };
   }
 
-  /** Sets the alarm to the moment the newest entry leaves the window. */
-  async #scheduleCleanup(policy: WindowPolicy): Promise<void> {
+  /** Returns when this session's state stops mattering, or undefined if empty. */
+  #expiresAt(config: LimiterConfig): number | undefined {
     const newest = this.#log[this.#log.length - 1];
-    if (newest === undefined) return;
-    await this.ctx.storage.setAlarm(newest + policy.windowMs);
+    const logEnd =
+      newest === undefined ? 0 : newest + config.sessionWindowSeconds * 1000;
+    const anomalyEnd = this.#anomaly
+      ? anomalyStateExpiresAt(this.#anomaly, toAnomalyPolicy(config))
+      : 0;
+    const end = Math.max(logEnd, anomalyEnd);
+    return end === 0 ? undefined : end;
+  }
+
+  /** Sets the alarm to the moment the state can no longer affect a decision. */
+  async #scheduleCleanup(config: LimiterConfig): Promise<void> {
+    const expiresAt = this.#expiresAt(config);
+    if (expiresAt === undefined) return;
+    const current = await this.ctx.storage.getAlarm();
+    if (current === null || current < expiresAt) {
+      await this.ctx.storage.setAlarm(expiresAt);
+    }
   }
 
   override async alarm(): Promise<void> {
-    const policy = this.#policy();
+    const config = this.#config();
     const nowMs = Date.now();
-    this.#log = pruneLog(this.#log, nowMs, policy.windowMs);
+    const expiresAt = this.#expiresAt(config);
 
-    if (this.#log.length > 0) {
-      this.ctx.storage.kv.put(LOG_KEY, this.#log);
-      await this.#scheduleCleanup(policy);
+    if (expiresAt !== undefined && expiresAt > nowMs) {
+      await this.ctx.storage.setAlarm(expiresAt);
       return;
     }
+    this.#log = [];
+    this.#anomaly = undefined;
     await this.ctx.storage.deleteAll();
   }
 }

@@ -10,7 +10,11 @@ import {
 import { logEvent, logWarning } from "./log";
 import { formatRateLimit, formatRateLimitPolicy } from "./rate-limit-headers";
 import { validateSendHeaders } from "./send-request";
-import type { Decision } from "../durable-objects/protocol";
+import {
+  isBlockDecision,
+  type BlockDecision,
+  type Decision,
+} from "../durable-objects/protocol";
 
 export type EdgeEnv = LimiterBindings & Record<string, unknown>;
 type EdgeContext = Context<{ Bindings: EdgeEnv }>;
@@ -29,18 +33,45 @@ function rejectJson(
   return c.json({ admitted: false, ...body }, status);
 }
 
+/** Header set when monitor mode lets through a request it would block. */
+export const ANOMALY_VERDICT_HEADER = "x-anomaly-verdict";
+
+function blockResponse(
+  c: EdgeContext,
+  requestId: string,
+  decision: BlockDecision,
+): Response {
+  const body: Record<string, unknown> = {
+    requestId,
+    reason: decision.reason,
+    message: decision.message,
+  };
+  if (decision.quarantinedUntil !== undefined) {
+    body.quarantinedUntil = new Date(decision.quarantinedUntil).toISOString();
+    body.retryAfterSeconds = decision.retryAfterSeconds;
+    c.header("Retry-After", String(decision.retryAfterSeconds));
+  }
+  return rejectJson(c, 403, body);
+}
+
 function decisionResponse(
   c: EdgeContext,
   requestId: string,
   decision: Decision,
 ): Response {
+  if (isBlockDecision(decision)) return blockResponse(c, requestId, decision);
+
   c.header("RateLimit", formatRateLimit(decision.limits));
+  if (decision.anomaly) {
+    c.header(ANOMALY_VERDICT_HEADER, decision.anomaly.verdict);
+  }
   if (decision.admitted) {
     return c.json({
       admitted: true,
       requestId,
       admittedAt: decision.admittedAt,
       limits: decision.limits,
+      anomaly: decision.anomaly,
     });
   }
 
@@ -52,6 +83,7 @@ function decisionResponse(
     retryAfterSeconds: decision.retryAfterSeconds,
     message: `rate limit of ${scope} exceeded; retry after ${decision.retryAfterSeconds} s`,
     limits: decision.limits,
+    anomaly: decision.anomaly,
   });
 }
 
@@ -84,6 +116,16 @@ function limiterFailureResponse(
     retryAfterSeconds: UNAVAILABLE_RETRY_AFTER_SECONDS,
     message: "the rate limiter is unavailable, so the request was not admitted",
   });
+}
+
+function describeOutcome(decision: Decision | undefined): string {
+  if (!decision) return "unavailable";
+  if (decision.admitted) return "admit";
+  return isBlockDecision(decision) ? "block" : "reject";
+}
+
+function limitsOf(decision: Decision | undefined) {
+  return decision && !isBlockDecision(decision) ? decision.limits : undefined;
 }
 
 async function handleSend(c: EdgeContext): Promise<Response> {
@@ -119,10 +161,11 @@ async function handleSend(c: EdgeContext): Promise<Response> {
     requestId,
     sessionId: identity.sessionId,
     status: response.status,
-    decision: decision ? (decision.admitted ? "admit" : "reject") : "unavailable",
+    decision: describeOutcome(decision),
     reason: decision && !decision.admitted ? decision.reason : null,
-    sessionRemaining: decision?.limits.session.remaining,
-    globalRemaining: decision?.limits.global.remaining,
+    anomaly: decision && !isBlockDecision(decision) ? decision.anomaly?.verdict : undefined,
+    sessionRemaining: limitsOf(decision)?.session.remaining,
+    globalRemaining: limitsOf(decision)?.global.remaining,
     latencyMs: Date.now() - startedMs,
   });
   return response;

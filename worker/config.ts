@@ -22,6 +22,24 @@ export interface LimiterConfig {
   maxBodyBytes: number;
   /** Name of this backend in logs. @default "edge" */
   backendName: string;
+  /** "enforce" blocks suspicious requests; "monitor" only reports them. */
+  anomalyMode: "enforce" | "monitor";
+  /** How far back foreign requests count toward quarantine. @default 600 */
+  riskPeriodSeconds: number;
+  /** How long a quarantine lasts. @default 900 */
+  quarantineSeconds: number;
+  /** Foreign requests in the risk period before quarantine. @default 5 */
+  quarantineMinForeign: number;
+  /** Share of a session's requests that must be foreign, percent. @default 20 */
+  quarantineForeignPercent: number;
+  /** Sightings that make a fingerprint the session's owner. @default 2 */
+  ownerConfirmations: number;
+  /** Distinct fingerprints tolerated before an owner exists. @default 3 */
+  maxOwnerCandidates: number;
+  /** IPv4 prefix length of "the same network". @default 24 */
+  ipv4NetworkPrefix: number;
+  /** IPv6 prefix length of "the same network". @default 64 */
+  ipv6NetworkPrefix: number;
 }
 
 export type ConfigSource = Record<string, unknown>;
@@ -64,6 +82,44 @@ const INTEGER_SETTINGS = {
     min: 0,
     max: 1_048_576,
   },
+  riskPeriodSeconds: {
+    key: "RISK_PERIOD_SECONDS",
+    fallback: 600,
+    min: 1,
+    max: 604_800,
+  },
+  quarantineSeconds: {
+    key: "QUARANTINE_SECONDS",
+    fallback: 900,
+    min: 1,
+    max: 604_800,
+  },
+  quarantineMinForeign: {
+    key: "QUARANTINE_MIN_FOREIGN",
+    fallback: 5,
+    min: 1,
+    max: 10_000,
+  },
+  quarantineForeignPercent: {
+    key: "QUARANTINE_FOREIGN_PERCENT",
+    fallback: 20,
+    min: 0,
+    max: 100,
+  },
+  ownerConfirmations: {
+    key: "OWNER_CONFIRMATIONS",
+    fallback: 2,
+    min: 1,
+    max: 100,
+  },
+  maxOwnerCandidates: {
+    key: "MAX_OWNER_CANDIDATES",
+    fallback: 3,
+    min: 1,
+    max: 20,
+  },
+  ipv4NetworkPrefix: { key: "IPV4_NETWORK_PREFIX", fallback: 24, min: 0, max: 32 },
+  ipv6NetworkPrefix: { key: "IPV6_NETWORK_PREFIX", fallback: 64, min: 0, max: 128 },
 } satisfies Record<string, IntegerSetting>;
 
 /** Names of every setting this module reads, for launchers that pass them on. */
@@ -71,6 +127,7 @@ export const CONFIG_KEYS = [
   ...Object.values(INTEGER_SETTINGS).map((setting) => setting.key),
   "FAIL_MODE",
   "BACKEND_NAME",
+  "ANOMALY_MODE",
 ] as const;
 
 function readText(source: ConfigSource, key: string): string | undefined {
@@ -108,6 +165,16 @@ function readFailMode(source: ConfigSource): "closed" | "open" {
   return text;
 }
 
+function readAnomalyMode(source: ConfigSource): "enforce" | "monitor" {
+  const text = readText(source, "ANOMALY_MODE")?.toLowerCase() ?? "enforce";
+  if (text !== "enforce" && text !== "monitor") {
+    throw new ConfigError(
+      `ANOMALY_MODE=${JSON.stringify(text)} is invalid: expected "enforce" or "monitor"`,
+    );
+  }
+  return text;
+}
+
 function readBackendName(source: ConfigSource): string {
   const text = readText(source, "BACKEND_NAME") ?? "edge";
   if (!/^[A-Za-z0-9._-]{1,64}$/.test(text)) {
@@ -131,6 +198,7 @@ export function parseConfig(source: ConfigSource): LimiterConfig {
     ...integers,
     failMode: readFailMode(source),
     backendName: readBackendName(source),
+    anomalyMode: readAnomalyMode(source),
   };
 }
 
