@@ -58,6 +58,23 @@ describe("coordinator restarts and failures", () => {
     expect(next.body.limits).toMatchObject({ global: { remaining: 1 } });
   });
 
+  it("keeps the session owner across a restart", async () => {
+    await harness.send(harness.a, { sessionId: "s-owner-restart" });
+    await harness.send(harness.b, { sessionId: "s-owner-restart" });
+
+    await harness.restartCoordinator();
+
+    const intruder = await harness.send(harness.a, {
+      sessionId: "s-owner-restart",
+      ipAddress: "198.51.100.9",
+      userAgent: "Other/1",
+    });
+    expect(intruder.status).toBe(403);
+    expect(intruder.body.reason).toBe("fingerprint_mismatch");
+    const owner = await harness.send(harness.b, { sessionId: "s-owner-restart" });
+    expect(owner.status).toBe(200);
+  });
+
   it("answers 503 with Retry-After when failing closed", async () => {
     await harness.topology.stopCoordinator();
 
