@@ -34,7 +34,7 @@ export interface LimiterConfig {
   quarantineForeignPercent: number;
   /** Sightings that make a fingerprint the session's owner. @default 2 */
   ownerConfirmations: number;
-  /** Distinct fingerprints tolerated before an owner exists. @default 3 */
+  /** Unconfirmed fingerprints remembered before an owner exists. @default 3 */
   maxOwnerCandidates: number;
   /** IPv4 prefix length of "the same network". @default 24 */
   ipv4NetworkPrefix: number;

@@ -17,7 +17,7 @@ import {
 export interface AnomalyPolicy extends QuarantinePolicy {
   /** Sightings that make a fingerprint the session's owner. @default 2 */
   ownerConfirmations: number;
-  /** Distinct fingerprints tolerated before an owner exists. @default 3 */
+  /** Unconfirmed fingerprints remembered before an owner exists. @default 3 */
   maxCandidates: number;
 }
 
@@ -86,48 +86,63 @@ function addForeign(
   }
 }
 
-/** Handles a request of a session that has no confirmed owner yet. */
+/**
+ * Handles a request of a session whose owner is not confirmed yet. The first
+ * fingerprint seen is the provisional owner and other fingerprints are
+ * blocked. A blocked fingerprint that recurs before the provisional one does
+ * takes over, because then the very first request was the one-off foreign
+ * one: the real owner loses one request, not the session.
+ */
 function assessWithoutOwner(
   state: AnomalyState,
   seen: Fingerprint,
   nowMs: number,
   policy: AnomalyPolicy,
 ): AnomalyVerdict {
-  const candidate = state.candidates.find((entry) =>
-    isSameIdentity(entry.fingerprint, seen),
-  );
-
-  if (candidate) {
-    candidate.sightings++;
-    if (candidate.sightings < policy.ownerConfirmations) {
-      addForeign(state, nowMs, policy, 1, 0);
-      return { blocked: false, match: "unconfirmed" };
-    }
-    // The fingerprint recurred: it is the owner. The other candidates were
-    // one-off foreign requests, admitted only because no owner was known yet;
-    // they count as foreign now.
-    const others = state.candidates
-      .filter((entry) => entry !== candidate)
-      .reduce((sum, entry) => sum + entry.sightings, 0);
-    state.owner = candidate.fingerprint;
-    state.candidates = [];
-    addForeign(state, nowMs, policy, 1, others);
-    return { blocked: false, match: "unconfirmed" };
-  }
-
-  if (state.candidates.length < policy.maxCandidates) {
+  const provisional = state.candidates[0];
+  if (!provisional) {
     state.candidates.push({ fingerprint: seen, sightings: 1 });
+    if (policy.ownerConfirmations <= 1) confirmOwner(state, state.candidates[0]!);
     addForeign(state, nowMs, policy, 1, 0);
     return { blocked: false, match: "unconfirmed" };
   }
 
+  const candidate = state.candidates.find((entry) =>
+    isSameIdentity(entry.fingerprint, seen),
+  );
+  if (candidate) candidate.sightings++;
+
+  if (candidate && candidate.sightings >= policy.ownerConfirmations) {
+    // Sightings of the candidates that lost were foreign requests.
+    const others = state.candidates
+      .filter((entry) => entry !== candidate)
+      .reduce((sum, entry) => sum + entry.sightings, 0);
+    const foreignBefore = candidate === provisional ? 0 : others;
+    confirmOwner(state, candidate);
+    addForeign(state, nowMs, policy, 1, foreignBefore);
+    return { blocked: false, match: "unconfirmed" };
+  }
+
+  if (candidate === provisional) {
+    addForeign(state, nowMs, policy, 1, 0);
+    return { blocked: false, match: "unconfirmed" };
+  }
+
+  if (!candidate && state.candidates.length < policy.maxCandidates) {
+    state.candidates.push({ fingerprint: seen, sightings: 1 });
+  }
   addForeign(state, nowMs, policy, 1, 1);
   return {
     blocked: true,
     reason: "fingerprint_mismatch",
-    explanation: `this session has been used by ${state.candidates.length + 1} different clients before any of them was seen twice`,
+    explanation: `${explainMismatch(provisional.fingerprint, seen)} (the session's first client)`,
     quarantinedUntilMs: state.quarantinedUntilMs,
   };
+}
+
+function confirmOwner(state: AnomalyState, candidate: OwnerCandidate): void {
+  state.owner = candidate.fingerprint;
+  state.candidates = [];
 }
 
 /**

@@ -116,7 +116,8 @@ describe("assessRequest", () => {
       ["203.0.113.7"],
       ["198.51.100.9", "T/2"],
     ]);
-    expect(blocked(verdicts)).toEqual([false, false, false, false, true]);
+    // The owner loses its first request, then takes over the session.
+    expect(blocked(verdicts)).toEqual([false, true, false, false, true]);
     expect(state.owner?.ip).toBe("203.0.113.7");
   });
 
@@ -132,14 +133,23 @@ describe("assessRequest", () => {
     expect(state.owner?.userAgent.raw).toBe("T/1");
   });
 
-  it("blocks a session used by too many clients before any owner", () => {
-    const { verdicts } = replay([
+  it("blocks other clients while the owner is unconfirmed", () => {
+    const { state, verdicts } = replay([
       ["198.51.100.1", "A/1"],
       ["198.51.100.2", "B/1"],
       ["198.51.100.3", "C/1"],
       ["198.51.100.4", "D/1"],
+      ["198.51.100.1", "A/1"],
     ]);
-    expect(blocked(verdicts)).toEqual([false, false, false, true]);
+    expect(blocked(verdicts)).toEqual([false, true, true, true, false]);
+    expect(state.owner?.ip).toBe("198.51.100.1");
+  });
+
+  it("remembers a bounded number of unconfirmed clients", () => {
+    const requests: [string, string?][] = [];
+    for (let index = 0; index < 50; index++) requests.push([`198.51.${index}.1`, `C/${index}`]);
+    const { state } = replay(requests);
+    expect(state.candidates.length).toBeLessThanOrEqual(POLICY.maxCandidates);
   });
 
   it("quarantines a session with mostly foreign requests", () => {
