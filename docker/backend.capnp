@@ -30,6 +30,7 @@ const edgeWorker :Workerd.Worker = (
     (name = "COORDINATOR_TIMEOUT_MS", fromEnvironment = "COORDINATOR_TIMEOUT_MS"),
     (name = "FAIL_MODE", fromEnvironment = "FAIL_MODE"),
     (name = "MAX_BODY_BYTES", fromEnvironment = "MAX_BODY_BYTES"),
+    (name = "CLIENT_IP_HEADER", fromEnvironment = "CLIENT_IP_HEADER"),
     (name = "ANOMALY_MODE", fromEnvironment = "ANOMALY_MODE"),
     (name = "RISK_PERIOD_SECONDS", fromEnvironment = "RISK_PERIOD_SECONDS"),
     (name = "QUARANTINE_SECONDS", fromEnvironment = "QUARANTINE_SECONDS"),

@@ -134,7 +134,7 @@ async function handleSend(c: EdgeContext): Promise<Response> {
   const requestId = crypto.randomUUID();
   c.header("RateLimit-Policy", formatRateLimitPolicy(config));
 
-  const validation = validateSendHeaders(c.req.raw.headers);
+  const validation = validateSendHeaders(c.req.raw.headers, config.clientIpHeader);
   if (!validation.ok) {
     const { header, reason, message } = validation.problem;
     logEvent("rejected_input", { backend: config.backendName, requestId, header, reason });

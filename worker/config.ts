@@ -22,6 +22,11 @@ export interface LimiterConfig {
   maxBodyBytes: number;
   /** Name of this backend in logs. @default "edge" */
   backendName: string;
+  /**
+   * Lower-case name of the header that carries the client's address. Only a
+   * header set by a trusted proxy should be named here. @default "x-ip-address"
+   */
+  clientIpHeader: string;
   /** "enforce" blocks suspicious requests; "monitor" only reports them. */
   anomalyMode: "enforce" | "monitor";
   /** How far back foreign requests count toward quarantine. @default 600 */
@@ -128,6 +133,7 @@ export const CONFIG_KEYS = [
   "FAIL_MODE",
   "BACKEND_NAME",
   "ANOMALY_MODE",
+  "CLIENT_IP_HEADER",
 ] as const;
 
 function readText(source: ConfigSource, key: string): string | undefined {
@@ -175,6 +181,16 @@ function readAnomalyMode(source: ConfigSource): "enforce" | "monitor" {
   return text;
 }
 
+function readClientIpHeader(source: ConfigSource): string {
+  const text = readText(source, "CLIENT_IP_HEADER")?.toLowerCase() ?? "x-ip-address";
+  if (!/^[a-z0-9-]{1,64}$/.test(text)) {
+    throw new ConfigError(
+      `CLIENT_IP_HEADER=${JSON.stringify(text)} is invalid: use a header name of letters, digits and '-'`,
+    );
+  }
+  return text;
+}
+
 function readBackendName(source: ConfigSource): string {
   const text = readText(source, "BACKEND_NAME") ?? "edge";
   if (!/^[A-Za-z0-9._-]{1,64}$/.test(text)) {
@@ -199,6 +215,7 @@ export function parseConfig(source: ConfigSource): LimiterConfig {
     failMode: readFailMode(source),
     backendName: readBackendName(source),
     anomalyMode: readAnomalyMode(source),
+    clientIpHeader: readClientIpHeader(source),
   };
 }
 

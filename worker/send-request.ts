@@ -12,7 +12,8 @@ export interface SendIdentity {
 }
 
 export interface InvalidHeader {
-  header: "x-session-id" | "x-ip-address" | "user-agent";
+  /** Lower-case name of the offending header. */
+  header: string;
   reason: "missing_header" | "invalid_header";
   message: string;
 }
@@ -24,7 +25,7 @@ export type SendValidation =
 // Printable ASCII and spaces only: no control characters reach logs or storage.
 const PRINTABLE_PATTERN = /^[\x20-\x7e]+$/;
 
-function missing(header: InvalidHeader["header"]): SendValidation {
+function missing(header: string): SendValidation {
   return {
     ok: false,
     problem: {
@@ -35,10 +36,7 @@ function missing(header: InvalidHeader["header"]): SendValidation {
   };
 }
 
-function invalid(
-  header: InvalidHeader["header"],
-  detail: string,
-): SendValidation {
+function invalid(header: string, detail: string): SendValidation {
   return {
     ok: false,
     problem: {
@@ -52,9 +50,13 @@ function invalid(
 /**
  * Validates the identity headers of a `/send` request. Header names are
  * case-insensitive (the Headers object folds them). A value of only spaces
- * counts as missing, so no request can fall into a shared "" bucket.
+ * counts as missing, so no request can fall into a shared "" bucket. The
+ * client address is read from `ipHeader`, x-ip-address unless configured.
  */
-export function validateSendHeaders(headers: Headers): SendValidation {
+export function validateSendHeaders(
+  headers: Headers,
+  ipHeader = "x-ip-address",
+): SendValidation {
   const sessionId = headers.get("x-session-id")?.trim() ?? "";
   if (sessionId === "") return missing("x-session-id");
   if (!isValidSessionId(sessionId)) {
@@ -64,10 +66,10 @@ export function validateSendHeaders(headers: Headers): SendValidation {
     );
   }
 
-  const ipText = headers.get("x-ip-address")?.trim() ?? "";
-  if (ipText === "") return missing("x-ip-address");
+  const ipText = headers.get(ipHeader)?.trim() ?? "";
+  if (ipText === "") return missing(ipHeader);
   const ip = parseIpAddress(ipText);
-  if (!ip.ok) return invalid("x-ip-address", ip.problem);
+  if (!ip.ok) return invalid(ipHeader, ip.problem);
 
   const userAgent = headers.get("user-agent")?.trim() ?? "";
   if (userAgent === "") return missing("user-agent");

@@ -60,3 +60,14 @@ describe("validateSendHeaders", () => {
     expect(validateSendHeaders(headersOf({ "x-session-id": "a".repeat(256) })).ok).toBe(true);
   });
 });
+
+describe("validateSendHeaders with a configured address header", () => {
+  it("reads the address from the configured header only", () => {
+    const headers = new Headers({ "x-session-id": "s-1", "cf-connecting-ip": "198.51.100.9", "user-agent": "T/1" });
+    const result = validateSendHeaders(headers, "cf-connecting-ip");
+    expect(result.ok && result.identity.ipAddress).toBe("198.51.100.9");
+
+    const missing = validateSendHeaders(headersOf({}), "cf-connecting-ip");
+    expect(!missing.ok && missing.problem.header).toBe("cf-connecting-ip");
+  });
+});
