@@ -52,7 +52,11 @@ export class Coordinator extends WorkerEntrypoint<CoordinatorEnv> {
     if (secret) {
       const presented = request.headers.get(SECRET_HEADER) ?? "";
       if (!(await timingSafeEqualText(presented, secret))) {
-        return jsonError(401, "unauthorized", "missing or wrong coordinator secret");
+        return jsonError(
+          401,
+          "unauthorized",
+          "missing or wrong coordinator secret",
+        );
       }
     }
 
@@ -67,10 +71,12 @@ export class Coordinator extends WorkerEntrypoint<CoordinatorEnv> {
 
     const { pathname } = new URL(request.url);
     if (pathname === READY_PATH && request.method === "GET") {
-      const global = await this.env.GLOBAL_LIMITER.getByName(
-        GLOBAL_LIMITER_NAME,
-      ).peek();
-      return Response.json({ ready: true, globalRemaining: global.status.remaining });
+      const global =
+        await this.env.GLOBAL_LIMITER.getByName(GLOBAL_LIMITER_NAME).peek();
+      return Response.json({
+        ready: true,
+        globalRemaining: global.status.remaining,
+      });
     }
     if (pathname !== DECIDE_PATH) {
       return jsonError(404, "not_found", `no coordinator route ${pathname}`);
@@ -86,7 +92,11 @@ export class Coordinator extends WorkerEntrypoint<CoordinatorEnv> {
       decisionRequest = undefined;
     }
     if (!decisionRequest) {
-      return jsonError(400, "invalid_request", "body is not a valid decision request");
+      return jsonError(
+        400,
+        "invalid_request",
+        "body is not a valid decision request",
+      );
     }
 
     const guard = this.env.SESSION_GUARD.getByName(decisionRequest.sessionId);

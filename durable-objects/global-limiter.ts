@@ -50,7 +50,12 @@ export class GlobalLimiter extends DurableObject<object> {
     const check = checkWindow(log, atMs, policy);
 
     if (!check.allowed) {
-      return { allowed: false, retryAfterMs: check.retryAfterMs, status: check.status, atMs };
+      return {
+        allowed: false,
+        retryAfterMs: check.retryAfterMs,
+        status: check.status,
+        atMs,
+      };
     }
 
     this.#log = insertEntry(log, atMs);

@@ -53,7 +53,11 @@ function runSimulator(servers: string[]): Promise<SimulationReport> {
       try {
         resolve(JSON.parse(stdout) as SimulationReport);
       } catch (error) {
-        reject(new Error(`simulator exited with ${code} and no JSON report: ${String(error)}`));
+        reject(
+          new Error(
+            `simulator exited with ${code} and no JSON report: ${String(error)}`,
+          ),
+        );
       }
     });
   });
@@ -83,7 +87,8 @@ async function main(): Promise<void> {
 
   const { detection, rollingWindow, totals } = report;
   const summary = {
-    command: `npm run bench:anomaly -- ${process.argv.slice(2).join(" ")}`.trim(),
+    command:
+      `npm run bench:anomaly -- ${process.argv.slice(2).join(" ")}`.trim(),
     machine: `${process.platform} ${process.arch}, node ${process.version}`,
     run: report.run,
     totals,
@@ -97,14 +102,22 @@ async function main(): Promise<void> {
   mkdirSync(path.dirname(outputPath), { recursive: true });
   writeFileSync(outputPath, `${JSON.stringify(summary, null, 2)}\n`);
 
-  console.log(`requests sent ${totals.attemptsSent}, admitted ${totals.admitted}, blocked ${totals.blocked}`);
-  console.log(`recall ${percent(detection.foreign.rate)} (${detection.foreign.blocked} of ${detection.foreign.requests} foreign requests blocked)`);
-  console.log(`owner false blocks ${percent(detection.owner.rate)} overall, ${percent(detection.lowScoreOwner.rate)} for score < ${detection.lowScoreBelow}`);
+  console.log(
+    `requests sent ${totals.attemptsSent}, admitted ${totals.admitted}, blocked ${totals.blocked}`,
+  );
+  console.log(
+    `recall ${percent(detection.foreign.rate)} (${detection.foreign.blocked} of ${detection.foreign.requests} foreign requests blocked)`,
+  );
+  console.log(
+    `owner false blocks ${percent(detection.owner.rate)} overall, ${percent(detection.lowScoreOwner.rate)} for score < ${detection.lowScoreBelow}`,
+  );
   console.log(
     `quarantine (score >= ${detection.quarantine.minScore}): ${detection.quarantine.sessionsQuarantined} of ${detection.quarantine.sessionsWithForeign} sessions, ` +
       `requests to quarantine median ${detection.quarantine.medianRequestsToQuarantine ?? "n/a"}, max ${detection.quarantine.maxRequestsToQuarantine ?? "n/a"}`,
   );
-  console.log(`max admitted in a rolling window: global ${rollingWindow.global.maxAdmitted}, session ${rollingWindow.session.maxAdmitted}`);
+  console.log(
+    `max admitted in a rolling window: global ${rollingWindow.global.maxAdmitted}, session ${rollingWindow.session.maxAdmitted}`,
+  );
   console.log(`written to ${path.relative(ROOT_DIR, outputPath)}`);
 }
 

@@ -8,7 +8,12 @@ import { spawn } from "node:child_process";
 import { createWriteStream, mkdirSync, type WriteStream } from "node:fs";
 import path from "node:path";
 import { ConfigError, parseConfig } from "../worker/config";
-import { ROOT_DIR, stopProcess, Topology, TopologyStartError } from "./lib/topology";
+import {
+  ROOT_DIR,
+  stopProcess,
+  Topology,
+  TopologyStartError,
+} from "./lib/topology";
 
 interface LauncherSettings {
   coordinatorPort: number;
@@ -23,29 +28,44 @@ function fail(message: string): never {
 }
 
 function parsePort(name: string, text: string): number {
-  if (!/^[0-9]+$/.test(text.trim())) fail(`${name}=${JSON.stringify(text)} is not a port number`);
+  if (!/^[0-9]+$/.test(text.trim()))
+    fail(`${name}=${JSON.stringify(text)} is not a port number`);
   const port = Number(text);
-  if (port < 1 || port > 65_535) fail(`${name}=${text} is out of range 1-65535`);
+  if (port < 1 || port > 65_535)
+    fail(`${name}=${text} is out of range 1-65535`);
   return port;
 }
 
 function readSettings(env: NodeJS.ProcessEnv): LauncherSettings {
   const backendText = env.BACKEND_PORTS ?? "8080,8081";
-  const backendPorts = backendText.split(",").map((part) => parsePort("BACKEND_PORTS", part));
-  const coordinatorPort = parsePort("COORDINATOR_PORT", env.COORDINATOR_PORT ?? "8790");
+  const backendPorts = backendText
+    .split(",")
+    .map((part) => parsePort("BACKEND_PORTS", part));
+  const coordinatorPort = parsePort(
+    "COORDINATOR_PORT",
+    env.COORDINATOR_PORT ?? "8790",
+  );
   const allPorts = [coordinatorPort, ...backendPorts];
   if (new Set(allPorts).size !== allPorts.length) {
-    fail(`ports must differ: COORDINATOR_PORT=${coordinatorPort} BACKEND_PORTS=${backendText}`);
+    fail(
+      `ports must differ: COORDINATOR_PORT=${coordinatorPort} BACKEND_PORTS=${backendText}`,
+    );
   }
   const dataDir = path.resolve(ROOT_DIR, env.DATA_DIR ?? ".data/coordinator");
-  return { coordinatorPort, backendPorts, dataDir, logDir: path.resolve(ROOT_DIR, ".data/logs") };
+  return {
+    coordinatorPort,
+    backendPorts,
+    dataDir,
+    logDir: path.resolve(ROOT_DIR, ".data/logs"),
+  };
 }
 
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
   const simulate = args[0] === "--simulate";
   const simulatorArgs = simulate ? args.slice(1) : [];
-  if (!simulate && args.length > 0) fail(`unknown arguments: ${args.join(" ")}`);
+  if (!simulate && args.length > 0)
+    fail(`unknown arguments: ${args.join(" ")}`);
 
   let config;
   try {
@@ -67,7 +87,9 @@ async function main(): Promise<void> {
     }
     let file = logFiles.get(name);
     if (!file) {
-      file = createWriteStream(path.join(settings.logDir, `${name}.log`), { flags: "a" });
+      file = createWriteStream(path.join(settings.logDir, `${name}.log`), {
+        flags: "a",
+      });
       logFiles.set(name, file);
     }
     file.write(`${line}\n`);
@@ -101,11 +123,16 @@ async function main(): Promise<void> {
     `limits: global ${config.globalLimit} per ${config.globalWindowSeconds} s, ` +
       `session ${config.sessionLimit} per ${config.sessionWindowSeconds} s, fail mode ${config.failMode}`,
   );
-  console.log(`coordinator listening on http://${topology.host}:${settings.coordinatorPort} (state in ${path.relative(ROOT_DIR, settings.dataDir)})`);
+  console.log(
+    `coordinator listening on http://${topology.host}:${settings.coordinatorPort} (state in ${path.relative(ROOT_DIR, settings.dataDir)})`,
+  );
   for (const [index, url] of topology.backendUrls.entries()) {
     console.log(`backend${index + 1} listening on ${url}`);
   }
-  if (simulate) console.log(`process logs: ${path.relative(ROOT_DIR, settings.logDir)}/*.log`);
+  if (simulate)
+    console.log(
+      `process logs: ${path.relative(ROOT_DIR, settings.logDir)}/*.log`,
+    );
 
   if (!simulate) {
     console.log("press Ctrl-C to stop");
@@ -123,7 +150,14 @@ async function main(): Promise<void> {
 
   const simulator = spawn(
     process.execPath,
-    ["--import", "tsx", "simulator/cli.ts", "--servers", topology.backendUrls.join(","), ...simulatorArgs],
+    [
+      "--import",
+      "tsx",
+      "simulator/cli.ts",
+      "--servers",
+      topology.backendUrls.join(","),
+      ...simulatorArgs,
+    ],
     { cwd: ROOT_DIR, stdio: "inherit", env: process.env },
   );
   // Ctrl-C reaches the simulator too (same process group); it prints its

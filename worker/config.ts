@@ -123,8 +123,18 @@ const INTEGER_SETTINGS = {
     min: 1,
     max: 20,
   },
-  ipv4NetworkPrefix: { key: "IPV4_NETWORK_PREFIX", fallback: 24, min: 0, max: 32 },
-  ipv6NetworkPrefix: { key: "IPV6_NETWORK_PREFIX", fallback: 64, min: 0, max: 128 },
+  ipv4NetworkPrefix: {
+    key: "IPV4_NETWORK_PREFIX",
+    fallback: 24,
+    min: 0,
+    max: 32,
+  },
+  ipv6NetworkPrefix: {
+    key: "IPV6_NETWORK_PREFIX",
+    fallback: 64,
+    min: 0,
+    max: 128,
+  },
 } satisfies Record<string, IntegerSetting>;
 
 /** Names of every setting this module reads, for launchers that pass them on. */
@@ -182,7 +192,8 @@ function readAnomalyMode(source: ConfigSource): "enforce" | "monitor" {
 }
 
 function readClientIpHeader(source: ConfigSource): string {
-  const text = readText(source, "CLIENT_IP_HEADER")?.toLowerCase() ?? "x-ip-address";
+  const text =
+    readText(source, "CLIENT_IP_HEADER")?.toLowerCase() ?? "x-ip-address";
   if (!/^[a-z0-9-]{1,64}$/.test(text)) {
     throw new ConfigError(
       `CLIENT_IP_HEADER=${JSON.stringify(text)} is invalid: use a header name of letters, digits and '-'`,

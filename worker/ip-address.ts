@@ -15,7 +15,10 @@ export type IpParseResult =
  */
 export function parseIpAddress(text: string): IpParseResult {
   if (text.length > MAX_IP_TEXT_LENGTH) {
-    return { ok: false, problem: `longer than ${MAX_IP_TEXT_LENGTH} characters` };
+    return {
+      ok: false,
+      problem: `longer than ${MAX_IP_TEXT_LENGTH} characters`,
+    };
   }
   if (text.includes(",")) {
     return { ok: false, problem: "a list of addresses; send exactly one" };

@@ -28,7 +28,8 @@ async function callCoordinator(
   timeoutMs: number,
 ): Promise<Response> {
   const headers = new Headers(init.headers);
-  if (env.COORDINATOR_SECRET) headers.set(SECRET_HEADER, env.COORDINATOR_SECRET);
+  if (env.COORDINATOR_SECRET)
+    headers.set(SECRET_HEADER, env.COORDINATOR_SECRET);
 
   let response: Response;
   try {
@@ -38,7 +39,10 @@ async function callCoordinator(
       signal: AbortSignal.timeout(timeoutMs),
     });
   } catch (error) {
-    const detail = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+    const detail =
+      error instanceof Error
+        ? `${error.name}: ${error.message}`
+        : String(error);
     throw new LimiterUnavailableError(`coordinator call failed: ${detail}`);
   }
 
@@ -70,7 +74,9 @@ export async function requestDecision(
   try {
     return (await response.json()) as Decision;
   } catch (error) {
-    throw new LimiterUnavailableError(`coordinator sent invalid JSON: ${String(error)}`);
+    throw new LimiterUnavailableError(
+      `coordinator sent invalid JSON: ${String(error)}`,
+    );
   }
 }
 
@@ -79,6 +85,11 @@ export async function checkCoordinatorReady(
   env: LimiterBindings,
   timeoutMs: number,
 ): Promise<void> {
-  const response = await callCoordinator(env, READY_PATH, { method: "GET" }, timeoutMs);
+  const response = await callCoordinator(
+    env,
+    READY_PATH,
+    { method: "GET" },
+    timeoutMs,
+  );
   await response.body?.cancel();
 }

@@ -19,8 +19,7 @@ export interface InvalidHeader {
 }
 
 export type SendValidation =
-  | { ok: true; identity: SendIdentity }
-  | { ok: false; problem: InvalidHeader };
+  { ok: true; identity: SendIdentity } | { ok: false; problem: InvalidHeader };
 
 // Printable ASCII and spaces only: no control characters reach logs or storage.
 const PRINTABLE_PATTERN = /^[\x20-\x7e]+$/;
@@ -74,11 +73,17 @@ export function validateSendHeaders(
   const userAgent = headers.get("user-agent")?.trim() ?? "";
   if (userAgent === "") return missing("user-agent");
   if (userAgent.length > MAX_USER_AGENT_LENGTH) {
-    return invalid("user-agent", `longer than ${MAX_USER_AGENT_LENGTH} characters`);
+    return invalid(
+      "user-agent",
+      `longer than ${MAX_USER_AGENT_LENGTH} characters`,
+    );
   }
   if (!PRINTABLE_PATTERN.test(userAgent)) {
     return invalid("user-agent", "contains characters outside printable ASCII");
   }
 
-  return { ok: true, identity: { sessionId, ipAddress: ip.address, userAgent } };
+  return {
+    ok: true,
+    identity: { sessionId, ipAddress: ip.address, userAgent },
+  };
 }

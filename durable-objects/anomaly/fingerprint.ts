@@ -31,10 +31,7 @@ export interface Fingerprint {
  * - `foreign`: anything else (another network, another client, or both).
  */
 export type FingerprintMatch =
-  | "same"
-  | "same_network"
-  | "client_update"
-  | "foreign";
+  "same" | "same_network" | "client_update" | "foreign";
 
 /** Builds the fingerprint of one request. `ip` must be canonical. */
 export function toFingerprint(
@@ -80,7 +77,9 @@ export function isSameIdentity(left: Fingerprint, right: Fingerprint): boolean {
 export function explainMismatch(owner: Fingerprint, seen: Fingerprint): string {
   const changes: string[] = [];
   if (owner.network !== seen.network) {
-    changes.push(`address ${seen.ip} is outside the owner's network ${owner.network}`);
+    changes.push(
+      `address ${seen.ip} is outside the owner's network ${owner.network}`,
+    );
   } else if (owner.ip !== seen.ip) {
     changes.push(`address ${seen.ip} differs from the owner's ${owner.ip}`);
   }

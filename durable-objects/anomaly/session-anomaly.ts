@@ -102,7 +102,8 @@ function assessWithoutOwner(
   const provisional = state.candidates[0];
   if (!provisional) {
     state.candidates.push({ fingerprint: seen, sightings: 1 });
-    if (policy.ownerConfirmations <= 1) confirmOwner(state, state.candidates[0]!);
+    if (policy.ownerConfirmations <= 1)
+      confirmOwner(state, state.candidates[0]!);
     addForeign(state, nowMs, policy, 1, 0);
     return { blocked: false, match: "unconfirmed" };
   }
@@ -165,7 +166,10 @@ export function assessRequest(
   // Requests during a quarantine are not counted, so they cannot extend it.
   if (state.quarantinedUntilMs !== undefined) {
     if (state.quarantinedUntilMs > nowMs) {
-      return { state, verdict: quarantineVerdict(state.quarantinedUntilMs, nowMs) };
+      return {
+        state,
+        verdict: quarantineVerdict(state.quarantinedUntilMs, nowMs),
+      };
     }
     state.quarantinedUntilMs = undefined;
     state.risk = [];

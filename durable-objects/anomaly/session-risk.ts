@@ -93,5 +93,7 @@ export function shouldQuarantine(
   policy: QuarantinePolicy,
 ): boolean {
   if (totals.foreign < policy.quarantineMinForeign) return false;
-  return totals.foreign * 100 >= policy.quarantineForeignPercent * totals.checked;
+  return (
+    totals.foreign * 100 >= policy.quarantineForeignPercent * totals.checked
+  );
 }

@@ -20,7 +20,8 @@ export const ROOT_DIR = path.resolve(
 /** Returns the path of the workerd binary shipped in the npm package. */
 export function resolveWorkerdBinary(): string {
   const require = createRequire(import.meta.url);
-  const packageJson = require.resolve("@cloudflare/workerd-linux-64/package.json");
+  const packageJson =
+    require.resolve("@cloudflare/workerd-linux-64/package.json");
   return path.join(path.dirname(packageJson), "bin", "workerd");
 }
 
@@ -95,10 +96,16 @@ async function waitForPort(
     if (await isPortInUse(host, port)) return;
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
-  throw new TopologyStartError(`nothing listens on ${host}:${port} after ${timeoutMs} ms`);
+  throw new TopologyStartError(
+    `nothing listens on ${host}:${port} after ${timeoutMs} ms`,
+  );
 }
 
-function pipeOutput(child: ChildProcess, name: string, output: TopologyOptions["output"]): void {
+function pipeOutput(
+  child: ChildProcess,
+  name: string,
+  output: TopologyOptions["output"],
+): void {
   if (typeof output !== "function") return;
   for (const stream of [child.stdout, child.stderr]) {
     let pending = "";
@@ -128,10 +135,17 @@ export class Topology {
 
   /** Base URLs of the backends, e.g. http://127.0.0.1:8080. */
   get backendUrls(): string[] {
-    return this.backends.map((backend) => `http://${this.host}:${backend.port}`);
+    return this.backends.map(
+      (backend) => `http://${this.host}:${backend.port}`,
+    );
   }
 
-  #spawn(name: string, port: number, args: string[], extraEnv: Record<string, string>): RunningProcess {
+  #spawn(
+    name: string,
+    port: number,
+    args: string[],
+    extraEnv: Record<string, string>,
+  ): RunningProcess {
     const output = this.#options.output ?? "inherit";
     const child = spawn(resolveWorkerdBinary(), ["serve", ...args], {
       cwd: ROOT_DIR,
@@ -141,7 +155,11 @@ export class Topology {
         COORDINATOR_SECRET: this.secret,
         ...extraEnv,
       },
-      stdio: ["ignore", output === "inherit" ? "inherit" : "pipe", output === "inherit" ? "inherit" : "pipe"],
+      stdio: [
+        "ignore",
+        output === "inherit" ? "inherit" : "pipe",
+        output === "inherit" ? "inherit" : "pipe",
+      ],
     });
     if (output === "ignore") {
       child.stdout?.resume();
@@ -155,16 +173,23 @@ export class Topology {
   async startCoordinator(): Promise<void> {
     const { coordinatorPort, dataDir } = this.#options;
     if (await isPortInUse(this.host, coordinatorPort)) {
-      throw new TopologyStartError(`port ${coordinatorPort} (coordinator) is already in use`);
+      throw new TopologyStartError(
+        `port ${coordinatorPort} (coordinator) is already in use`,
+      );
     }
     mkdirSync(dataDir, { recursive: true });
-    const coordinator = this.#spawn("coordinator", coordinatorPort, [
-      "docker/coordinator.capnp",
-      "--socket-addr",
-      `coordinator=${this.host}:${coordinatorPort}`,
-      "--directory-path",
-      `coordinator-storage=${path.resolve(dataDir)}`,
-    ], {});
+    const coordinator = this.#spawn(
+      "coordinator",
+      coordinatorPort,
+      [
+        "docker/coordinator.capnp",
+        "--socket-addr",
+        `coordinator=${this.host}:${coordinatorPort}`,
+        "--directory-path",
+        `coordinator-storage=${path.resolve(dataDir)}`,
+      ],
+      {},
+    );
     this.coordinator = coordinator;
     await waitForPort(this.host, coordinatorPort, coordinator.child, 15_000);
   }
@@ -174,22 +199,31 @@ export class Topology {
     const { coordinatorPort, backendPorts } = this.#options;
     for (const port of backendPorts) {
       if (await isPortInUse(this.host, port)) {
-        throw new TopologyStartError(`port ${port} (backend) is already in use`);
+        throw new TopologyStartError(
+          `port ${port} (backend) is already in use`,
+        );
       }
     }
     for (const [index, port] of backendPorts.entries()) {
       const name = `backend${index + 1}`;
-      const backend = this.#spawn(name, port, [
-        "docker/backend.capnp",
-        "--socket-addr",
-        `http=${this.host}:${port}`,
-        "--external-addr",
-        `coordinator=${this.host}:${coordinatorPort}`,
-      ], { BACKEND_NAME: name, ...this.#options.backendEnv?.[index] });
+      const backend = this.#spawn(
+        name,
+        port,
+        [
+          "docker/backend.capnp",
+          "--socket-addr",
+          `http=${this.host}:${port}`,
+          "--external-addr",
+          `coordinator=${this.host}:${coordinatorPort}`,
+        ],
+        { BACKEND_NAME: name, ...this.#options.backendEnv?.[index] },
+      );
       this.backends.push(backend);
     }
     await Promise.all(
-      this.backends.map((backend) => waitForPort(this.host, backend.port, backend.child, 15_000)),
+      this.backends.map((backend) =>
+        waitForPort(this.host, backend.port, backend.child, 15_000),
+      ),
     );
   }
 
@@ -219,7 +253,9 @@ export class Topology {
           lastError = String(error);
         }
         if (Date.now() > deadline) {
-          throw new TopologyStartError(`${url}/readyz is not ready after ${timeoutMs} ms: ${lastError}`);
+          throw new TopologyStartError(
+            `${url}/readyz is not ready after ${timeoutMs} ms: ${lastError}`,
+          );
         }
         await new Promise((resolve) => setTimeout(resolve, 100));
       }
@@ -234,15 +270,21 @@ export class Topology {
 
   /** Stops every process of the topology. */
   async stop(): Promise<void> {
-    await Promise.all(this.backends.map((backend) => stopProcess(backend.child, "SIGTERM")));
+    await Promise.all(
+      this.backends.map((backend) => stopProcess(backend.child, "SIGTERM")),
+    );
     this.backends.length = 0;
     await this.stopCoordinator();
   }
 }
 
 /** Stops a child process and waits for it to exit. */
-export function stopProcess(child: ChildProcess, signal: NodeJS.Signals): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+export function stopProcess(
+  child: ChildProcess,
+  signal: NodeJS.Signals,
+): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null)
+    return Promise.resolve();
   return new Promise((resolve) => {
     const timer = setTimeout(() => child.kill("SIGKILL"), 3_000);
     child.once("exit", () => {

@@ -8,7 +8,10 @@ import { startHarness, type Harness } from "./harness";
 let harness: Harness;
 
 beforeAll(async () => {
-  harness = await startHarness({ ANOMALY_MODE: "monitor", SESSION_WINDOW_SECONDS: "30" });
+  harness = await startHarness({
+    ANOMALY_MODE: "monitor",
+    SESSION_WINDOW_SECONDS: "30",
+  });
 });
 
 afterAll(async () => {
@@ -27,7 +30,9 @@ describe("monitor mode", () => {
     });
     expect(foreign.status).toBe(200);
     expect(foreign.headers.get("x-anomaly-verdict")).toBe("would_block");
-    expect(foreign.body.anomaly).toMatchObject({ reason: "fingerprint_mismatch" });
+    expect(foreign.body.anomaly).toMatchObject({
+      reason: "fingerprint_mismatch",
+    });
 
     const owner = await harness.send(harness.b, { sessionId: "s-monitor" });
     expect(owner.status).toBe(200);
@@ -37,11 +42,14 @@ describe("monitor mode", () => {
   it("still applies the rate limits to monitored requests", async () => {
     const statuses: number[] = [];
     for (let index = 0; index < 6; index++) {
-      const response = await harness.send(index % 2 === 0 ? harness.a : harness.b, {
-        sessionId: "s-monitor-limit",
-        ipAddress: `198.51.${index}.9`,
-        userAgent: `Client/${index}`,
-      });
+      const response = await harness.send(
+        index % 2 === 0 ? harness.a : harness.b,
+        {
+          sessionId: "s-monitor-limit",
+          ipAddress: `198.51.${index}.9`,
+          userAgent: `Client/${index}`,
+        },
+      );
       statuses.push(response.status);
     }
     expect(statuses).toEqual([200, 200, 200, 200, 200, 429]);

@@ -16,7 +16,10 @@ const SETTINGS = {
 let harness: Harness;
 
 beforeAll(async () => {
-  harness = await startHarness(SETTINGS, [{ FAIL_MODE: "closed" }, { FAIL_MODE: "open" }]);
+  harness = await startHarness(SETTINGS, [
+    { FAIL_MODE: "closed" },
+    { FAIL_MODE: "open" },
+  ]);
 });
 
 afterAll(async () => {
@@ -29,7 +32,10 @@ beforeEach(async () => {
 
 async function sendFive(sessionId: string): Promise<void> {
   for (let index = 0; index < 5; index++) {
-    const response = await harness.send(index % 2 === 0 ? harness.a : harness.b, { sessionId });
+    const response = await harness.send(
+      index % 2 === 0 ? harness.a : harness.b,
+      { sessionId },
+    );
     expect(response.status).toBe(200);
   }
 }
@@ -71,7 +77,9 @@ describe("coordinator restarts and failures", () => {
     });
     expect(intruder.status).toBe(403);
     expect(intruder.body.reason).toBe("fingerprint_mismatch");
-    const owner = await harness.send(harness.b, { sessionId: "s-owner-restart" });
+    const owner = await harness.send(harness.b, {
+      sessionId: "s-owner-restart",
+    });
     expect(owner.status).toBe(200);
   });
 
@@ -97,12 +105,19 @@ describe("coordinator restarts and failures", () => {
     const response = await harness.send(harness.b, { sessionId: "s-open" });
     expect(response.status).toBe(200);
     expect(response.body.failOpen).toBe(true);
+
+    const health = (await (await fetch(`${harness.b}/healthz`)).json()) as {
+      failOpenCount: number;
+    };
+    expect(health.failOpenCount).toBeGreaterThanOrEqual(1);
   });
 
   it("keeps earlier counts after an outage", async () => {
     await sendFive("s-outage");
     await harness.topology.stopCoordinator();
-    expect((await harness.send(harness.a, { sessionId: "s-outage" })).status).toBe(503);
+    expect(
+      (await harness.send(harness.a, { sessionId: "s-outage" })).status,
+    ).toBe(503);
 
     await harness.topology.startCoordinator();
     await harness.topology.waitUntilReady();
@@ -125,6 +140,8 @@ describe("coordinator restarts and failures", () => {
       coordinator.kill("SIGCONT");
     }
     await sleep(100);
-    expect((await harness.send(harness.a, { sessionId: "s-hang" })).status).toBe(200);
+    expect(
+      (await harness.send(harness.a, { sessionId: "s-hang" })).status,
+    ).toBe(200);
   });
 });

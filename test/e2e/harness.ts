@@ -40,7 +40,10 @@ export interface Harness {
 }
 
 /** Sends one request and reads its JSON body (empty object when none). */
-export async function sendRequest(base: string, options: SendOptions = {}): Promise<SentResponse> {
+export async function sendRequest(
+  base: string,
+  options: SendOptions = {},
+): Promise<SentResponse> {
   const headers: Record<string, string> = {
     "x-session-id": options.sessionId ?? "s-default",
     "x-ip-address": options.ipAddress ?? "203.0.113.7",
@@ -50,7 +53,9 @@ export async function sendRequest(base: string, options: SendOptions = {}): Prom
   const response = await fetch(`${base}${options.path ?? "/send"}`, {
     method: options.method ?? "POST",
     headers,
-    body: options.body ?? (options.method && options.method !== "POST" ? undefined : "hello world"),
+    body:
+      options.body ??
+      (options.method && options.method !== "POST" ? undefined : "hello world"),
   });
   const text = await response.text();
   let body: Record<string, unknown> = {};
@@ -113,8 +118,11 @@ export function sleep(ms: number): Promise<void> {
 }
 
 /** Counts responses by status code. */
-export function countStatuses(responses: SentResponse[]): Record<number, number> {
+export function countStatuses(
+  responses: SentResponse[],
+): Record<number, number> {
   const counts: Record<number, number> = {};
-  for (const response of responses) counts[response.status] = (counts[response.status] ?? 0) + 1;
+  for (const response of responses)
+    counts[response.status] = (counts[response.status] ?? 0) + 1;
   return counts;
 }

@@ -32,7 +32,9 @@ describe("limits across two backends", () => {
   it("admits exactly five of 20 parallel same-session requests", async () => {
     const responses = await Promise.all(
       Array.from({ length: 20 }, (_, index) =>
-        harness.send(index % 2 === 0 ? harness.a : harness.b, { sessionId: "s-race" }),
+        harness.send(index % 2 === 0 ? harness.a : harness.b, {
+          sessionId: "s-race",
+        }),
       ),
     );
 
@@ -47,7 +49,9 @@ describe("limits across two backends", () => {
   it("admits exactly 30 of 40 parallel distinct sessions", async () => {
     const responses = await Promise.all(
       Array.from({ length: 40 }, (_, index) =>
-        harness.send(index % 2 === 0 ? harness.a : harness.b, { sessionId: `s-many-${index}` }),
+        harness.send(index % 2 === 0 ? harness.a : harness.b, {
+          sessionId: `s-many-${index}`,
+        }),
       ),
     );
 
@@ -73,7 +77,9 @@ describe("limits across two backends", () => {
 
   it("admits a retry sent exactly Retry-After seconds later", async () => {
     for (let index = 0; index < 5; index++) {
-      expect((await harness.send(harness.a, { sessionId: "s-honest" })).status).toBe(200);
+      expect(
+        (await harness.send(harness.a, { sessionId: "s-honest" })).status,
+      ).toBe(200);
     }
     const rejected = await harness.send(harness.b, { sessionId: "s-honest" });
     expect(rejected.status).toBe(429);
@@ -107,7 +113,9 @@ describe("limits across two backends", () => {
     }
     await sleep(Number(first.headers.get("retry-after")) * 1000);
 
-    expect((await harness.send(harness.a, { sessionId: "s-no-extend" })).status).toBe(200);
+    expect(
+      (await harness.send(harness.a, { sessionId: "s-no-extend" })).status,
+    ).toBe(200);
   });
 
   it("keeps session rejections out of the global window", async () => {
@@ -115,7 +123,9 @@ describe("limits across two backends", () => {
       await harness.send(harness.a, { sessionId: "s-hog" });
     }
     const hogged = await Promise.all(
-      Array.from({ length: 20 }, () => harness.send(harness.b, { sessionId: "s-hog" })),
+      Array.from({ length: 20 }, () =>
+        harness.send(harness.b, { sessionId: "s-hog" }),
+      ),
     );
     expect(countStatuses(hogged)[429]).toBe(20);
 
@@ -143,10 +153,13 @@ describe("limits across two backends", () => {
   it("gives the 31st new session and address a 429", async () => {
     const statuses: number[] = [];
     for (let index = 0; index < 31; index++) {
-      const response = await harness.send(index % 2 === 0 ? harness.a : harness.b, {
-        sessionId: `s-new-${index}`,
-        ipAddress: `198.51.100.${index + 1}`,
-      });
+      const response = await harness.send(
+        index % 2 === 0 ? harness.a : harness.b,
+        {
+          sessionId: `s-new-${index}`,
+          ipAddress: `198.51.100.${index + 1}`,
+        },
+      );
       statuses.push(response.status);
     }
 

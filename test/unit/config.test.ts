@@ -13,7 +13,11 @@ describe("parseConfig", () => {
   });
 
   it("reads overrides", () => {
-    const config = parseConfig({ GLOBAL_LIMIT: "100", SESSION_WINDOW_SECONDS: " 3 ", FAIL_MODE: "open" });
+    const config = parseConfig({
+      GLOBAL_LIMIT: "100",
+      SESSION_WINDOW_SECONDS: " 3 ",
+      FAIL_MODE: "open",
+    });
     expect(config.globalLimit).toBe(100);
     expect(config.sessionWindowSeconds).toBe(3);
     expect(config.failMode).toBe("open");

@@ -3,7 +3,12 @@ import { parseIpAddress } from "../../worker/ip-address";
 import { validateSendHeaders } from "../../worker/send-request";
 
 function headersOf(values: Record<string, string>): Headers {
-  return new Headers({ "x-session-id": "s-1", "x-ip-address": "203.0.113.7", "user-agent": "T/1", ...values });
+  return new Headers({
+    "x-session-id": "s-1",
+    "x-ip-address": "203.0.113.7",
+    "user-agent": "T/1",
+    ...values,
+  });
 }
 
 describe("parseIpAddress", () => {
@@ -57,13 +62,19 @@ describe("validateSendHeaders", () => {
   });
 
   it("accepts a 256-character session id", () => {
-    expect(validateSendHeaders(headersOf({ "x-session-id": "a".repeat(256) })).ok).toBe(true);
+    expect(
+      validateSendHeaders(headersOf({ "x-session-id": "a".repeat(256) })).ok,
+    ).toBe(true);
   });
 });
 
 describe("validateSendHeaders with a configured address header", () => {
   it("reads the address from the configured header only", () => {
-    const headers = new Headers({ "x-session-id": "s-1", "cf-connecting-ip": "198.51.100.9", "user-agent": "T/1" });
+    const headers = new Headers({
+      "x-session-id": "s-1",
+      "cf-connecting-ip": "198.51.100.9",
+      "user-agent": "T/1",
+    });
     const result = validateSendHeaders(headers, "cf-connecting-ip");
     expect(result.ok && result.identity.ipAddress).toBe("198.51.100.9");
 

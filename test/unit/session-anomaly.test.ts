@@ -1,5 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { toFingerprint, matchFingerprint } from "../../durable-objects/anomaly/fingerprint";
+import {
+  toFingerprint,
+  matchFingerprint,
+} from "../../durable-objects/anomaly/fingerprint";
 import {
   assessRequest,
   anomalyStateExpiresAt,
@@ -36,7 +39,12 @@ function replay(
   let state = start;
   const verdicts: AnomalyVerdict[] = [];
   requests.forEach(([ip, userAgent], index) => {
-    const result = assessRequest(state, fingerprint(ip, userAgent), 1_000 * (index + 1), policy);
+    const result = assessRequest(
+      state,
+      fingerprint(ip, userAgent),
+      1_000 * (index + 1),
+      policy,
+    );
     state = result.state;
     verdicts.push(result.verdict);
   });
@@ -50,29 +58,43 @@ function blocked(verdicts: AnomalyVerdict[]): boolean[] {
 describe("matchFingerprint", () => {
   it("groups IPv4 addresses by /24", () => {
     expect(fingerprint("203.0.113.7").network).toBe("203.0.113.0/24");
-    expect(matchFingerprint(fingerprint("203.0.113.7"), fingerprint("203.0.113.7"))).toBe("same");
+    expect(
+      matchFingerprint(fingerprint("203.0.113.7"), fingerprint("203.0.113.7")),
+    ).toBe("same");
   });
 
   it("groups IPv6 addresses by /64", () => {
     const owner = fingerprint("2001:db8:1:2::10");
-    expect(matchFingerprint(owner, fingerprint("2001:db8:1:2::99"))).toBe("same_network");
-    expect(matchFingerprint(owner, fingerprint("2001:db8:1:3::10"))).toBe("foreign");
+    expect(matchFingerprint(owner, fingerprint("2001:db8:1:2::99"))).toBe(
+      "same_network",
+    );
+    expect(matchFingerprint(owner, fingerprint("2001:db8:1:3::10"))).toBe(
+      "foreign",
+    );
   });
 
   it("accepts a browser update on the same address", () => {
     const owner = fingerprint("203.0.113.7", CHROME_ANDROID_A);
-    expect(matchFingerprint(owner, fingerprint("203.0.113.7", CHROME_ANDROID_B))).toBe("client_update");
-    expect(matchFingerprint(owner, fingerprint("203.0.113.7", WINDOWS))).toBe("foreign");
+    expect(
+      matchFingerprint(owner, fingerprint("203.0.113.7", CHROME_ANDROID_B)),
+    ).toBe("client_update");
+    expect(matchFingerprint(owner, fingerprint("203.0.113.7", WINDOWS))).toBe(
+      "foreign",
+    );
   });
 
   it("never treats unparsed User-Agents as one family", () => {
     const owner = fingerprint("203.0.113.7", "T/1");
-    expect(matchFingerprint(owner, fingerprint("203.0.113.7", "T/1 (X)"))).toBe("foreign");
+    expect(matchFingerprint(owner, fingerprint("203.0.113.7", "T/1 (X)"))).toBe(
+      "foreign",
+    );
   });
 
   it("calls a network change plus a browser update foreign", () => {
     const owner = fingerprint("203.0.113.7", CHROME_ANDROID_A);
-    expect(matchFingerprint(owner, fingerprint("198.51.100.9", CHROME_ANDROID_B))).toBe("foreign");
+    expect(
+      matchFingerprint(owner, fingerprint("198.51.100.9", CHROME_ANDROID_B)),
+    ).toBe("foreign");
   });
 });
 
@@ -96,13 +118,27 @@ describe("assessRequest", () => {
   });
 
   it("blocks a User-Agent change alone", () => {
-    const { verdicts } = replay([["203.0.113.7"], ["203.0.113.7"], ["203.0.113.7", "T/1 (X)"]]);
-    expect(verdicts[2]).toMatchObject({ blocked: true, reason: "fingerprint_mismatch" });
+    const { verdicts } = replay([
+      ["203.0.113.7"],
+      ["203.0.113.7"],
+      ["203.0.113.7", "T/1 (X)"],
+    ]);
+    expect(verdicts[2]).toMatchObject({
+      blocked: true,
+      reason: "fingerprint_mismatch",
+    });
   });
 
   it("blocks an address change to another network", () => {
-    const { verdicts } = replay([["203.0.113.7"], ["203.0.113.7"], ["198.51.100.9"]]);
-    expect(verdicts[2]).toMatchObject({ blocked: true, reason: "fingerprint_mismatch" });
+    const { verdicts } = replay([
+      ["203.0.113.7"],
+      ["203.0.113.7"],
+      ["198.51.100.9"],
+    ]);
+    expect(verdicts[2]).toMatchObject({
+      blocked: true,
+      reason: "fingerprint_mismatch",
+    });
     const explanation = verdicts[2]!.blocked ? verdicts[2]!.explanation : "";
     expect(explanation).toContain("198.51.100.9");
     expect(explanation).toContain("203.0.113.0/24");
@@ -147,30 +183,49 @@ describe("assessRequest", () => {
 
   it("remembers a bounded number of unconfirmed clients", () => {
     const requests: [string, string?][] = [];
-    for (let index = 0; index < 50; index++) requests.push([`198.51.${index}.1`, `C/${index}`]);
+    for (let index = 0; index < 50; index++)
+      requests.push([`198.51.${index}.1`, `C/${index}`]);
     const { state } = replay(requests);
     expect(state.candidates.length).toBeLessThanOrEqual(POLICY.maxCandidates);
   });
 
   it("quarantines a session with mostly foreign requests", () => {
     const requests: [string, string?][] = [["203.0.113.7"], ["203.0.113.7"]];
-    for (let index = 0; index < 5; index++) requests.push([`198.51.100.${index + 1}`, "X/1"]);
+    for (let index = 0; index < 5; index++)
+      requests.push([`198.51.100.${index + 1}`, "X/1"]);
     const { state, verdicts } = replay(requests);
 
-    expect(verdicts[6]).toMatchObject({ blocked: true, reason: "fingerprint_mismatch" });
+    expect(verdicts[6]).toMatchObject({
+      blocked: true,
+      reason: "fingerprint_mismatch",
+    });
     expect(state.quarantinedUntilMs).toBe(7_000 + POLICY.quarantineMs);
 
-    const owner = assessRequest(state, fingerprint("203.0.113.7"), 8_000, POLICY);
-    expect(owner.verdict).toMatchObject({ blocked: true, reason: "session_quarantined" });
+    const owner = assessRequest(
+      state,
+      fingerprint("203.0.113.7"),
+      8_000,
+      POLICY,
+    );
+    expect(owner.verdict).toMatchObject({
+      blocked: true,
+      reason: "session_quarantined",
+    });
   });
 
   it("releases the quarantine after its period", () => {
     const requests: [string, string?][] = [["203.0.113.7"], ["203.0.113.7"]];
-    for (let index = 0; index < 5; index++) requests.push([`198.51.100.${index + 1}`, "X/1"]);
+    for (let index = 0; index < 5; index++)
+      requests.push([`198.51.100.${index + 1}`, "X/1"]);
     const { state } = replay(requests);
 
     const releasedAt = state.quarantinedUntilMs! + 1;
-    const owner = assessRequest(state, fingerprint("203.0.113.7"), releasedAt, POLICY);
+    const owner = assessRequest(
+      state,
+      fingerprint("203.0.113.7"),
+      releasedAt,
+      POLICY,
+    );
     expect(owner.verdict).toEqual({ blocked: false, match: "same" });
     expect(owner.state.quarantinedUntilMs).toBeUndefined();
   });
@@ -178,7 +233,11 @@ describe("assessRequest", () => {
   it("does not quarantine a busy owner with rare foreign requests", () => {
     const requests: [string, string?][] = [];
     for (let index = 0; index < 200; index++) {
-      requests.push(index % 25 === 24 ? [`198.51.100.${index % 250}`, "X/1"] : ["203.0.113.7"]);
+      requests.push(
+        index % 25 === 24
+          ? [`198.51.100.${index % 250}`, "X/1"]
+          : ["203.0.113.7"],
+      );
     }
     const { state, verdicts } = replay(requests);
     expect(state.quarantinedUntilMs).toBeUndefined();
@@ -187,13 +246,19 @@ describe("assessRequest", () => {
 
   it("does not extend a quarantine by requests during it", () => {
     const requests: [string, string?][] = [["203.0.113.7"], ["203.0.113.7"]];
-    for (let index = 0; index < 5; index++) requests.push([`198.51.100.${index + 1}`, "X/1"]);
+    for (let index = 0; index < 5; index++)
+      requests.push([`198.51.100.${index + 1}`, "X/1"]);
     const { state } = replay(requests);
     const until = state.quarantinedUntilMs;
 
     let current = state;
     for (let index = 0; index < 10; index++) {
-      current = assessRequest(current, fingerprint("198.51.100.50", "X/1"), 10_000 + index, POLICY).state;
+      current = assessRequest(
+        current,
+        fingerprint("198.51.100.50", "X/1"),
+        10_000 + index,
+        POLICY,
+      ).state;
     }
     expect(current.quarantinedUntilMs).toBe(until);
   });
@@ -201,16 +266,27 @@ describe("assessRequest", () => {
   it("forgets foreign requests older than the risk period", () => {
     const policy = { ...POLICY, riskPeriodMs: 10_000 };
     const requests: [string, string?][] = [["203.0.113.7"], ["203.0.113.7"]];
-    for (let index = 0; index < 4; index++) requests.push([`198.51.100.${index + 1}`, "X/1"]);
+    for (let index = 0; index < 4; index++)
+      requests.push([`198.51.100.${index + 1}`, "X/1"]);
     const { state } = replay(requests, policy);
 
-    const later = assessRequest(state, fingerprint("198.51.100.77", "X/1"), 60_000, policy);
-    expect(later.verdict).toMatchObject({ blocked: true, reason: "fingerprint_mismatch" });
+    const later = assessRequest(
+      state,
+      fingerprint("198.51.100.77", "X/1"),
+      60_000,
+      policy,
+    );
+    expect(later.verdict).toMatchObject({
+      blocked: true,
+      reason: "fingerprint_mismatch",
+    });
     expect(later.state.quarantinedUntilMs).toBeUndefined();
   });
 
   it("expires state after the risk period or the quarantine", () => {
     const { state } = replay([["203.0.113.7"], ["203.0.113.7"]]);
-    expect(anomalyStateExpiresAt(state, POLICY)).toBe(2_000 + POLICY.riskPeriodMs);
+    expect(anomalyStateExpiresAt(state, POLICY)).toBe(
+      2_000 + POLICY.riskPeriodMs,
+    );
   });
 });

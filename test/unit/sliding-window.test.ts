@@ -15,7 +15,9 @@ function logOf(...times: number[]): number[] {
 
 describe("pruneLog", () => {
   it("keeps entries younger than the window", () => {
-    expect(pruneLog([0, 1_000, 59_999], 60_000, 60_000)).toEqual([1_000, 59_999]);
+    expect(pruneLog([0, 1_000, 59_999], 60_000, 60_000)).toEqual([
+      1_000, 59_999,
+    ]);
   });
 
   it("drops an entry exactly one window old", () => {
@@ -47,7 +49,11 @@ describe("checkWindow", () => {
 
   it("counts a lowered limit from the right entry", () => {
     const lowered = { limit: 2, windowMs: 60_000 };
-    const check = checkWindow(logOf(0, 10_000, 20_000, 30_000), 40_000, lowered);
+    const check = checkWindow(
+      logOf(0, 10_000, 20_000, 30_000),
+      40_000,
+      lowered,
+    );
     expect(check.allowed).toBe(false);
     // Three entries must leave before a third request fits: the one at 20 s.
     expect(check.retryAfterMs).toBe(40_000);
@@ -61,13 +67,24 @@ describe("checkWindow", () => {
 
   it("admits a retry after exactly retryAfter seconds", () => {
     for (const firstAt of [0, 1, 499, 999, 12_345]) {
-      const log = logOf(firstAt, firstAt + 5, firstAt + 9, firstAt + 20, firstAt + 40);
+      const log = logOf(
+        firstAt,
+        firstAt + 5,
+        firstAt + 9,
+        firstAt + 20,
+        firstAt + 40,
+      );
       const askedAt = firstAt + 41;
       const rejected = checkWindow(log, askedAt, policy);
       expect(rejected.allowed).toBe(false);
 
-      const retryAt = askedAt + toRetryAfterSeconds(rejected.retryAfterMs) * 1000;
-      const retried = checkWindow(pruneLog(log, retryAt, policy.windowMs), retryAt, policy);
+      const retryAt =
+        askedAt + toRetryAfterSeconds(rejected.retryAfterMs) * 1000;
+      const retried = checkWindow(
+        pruneLog(log, retryAt, policy.windowMs),
+        retryAt,
+        policy,
+      );
       expect(retried.allowed).toBe(true);
     }
   });

@@ -3,13 +3,22 @@
  * per-session state behind once their windows have passed.
  */
 import { exports } from "cloudflare:workers";
-import { env, listDurableObjectIds, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import {
+  env,
+  listDurableObjectIds,
+  runDurableObjectAlarm,
+  runInDurableObject,
+} from "cloudflare:test";
 import { beforeEach, describe, expect, it } from "vitest";
 
 function send(sessionId: string): Promise<Response> {
   return exports.default.fetch("http://edge/send", {
     method: "POST",
-    headers: { "x-session-id": sessionId, "x-ip-address": "203.0.113.7", "user-agent": "T/1" },
+    headers: {
+      "x-session-id": sessionId,
+      "x-ip-address": "203.0.113.7",
+      "user-agent": "T/1",
+    },
     body: "words",
   });
 }
@@ -20,7 +29,10 @@ function sleep(ms: number): Promise<void> {
 
 async function storedKeys(sessionId: string): Promise<number> {
   const stub = env.SESSION_GUARD.getByName(sessionId);
-  return runInDurableObject(stub, (_instance, state) => [...state.storage.kv.list()].length);
+  return runInDurableObject(
+    stub,
+    (_instance, state) => [...state.storage.kv.list()].length,
+  );
 }
 
 // Every test starts after the previous one's windows have passed.
@@ -30,7 +42,10 @@ beforeEach(async () => {
 
 describe("per-session state", () => {
   it("deletes every session's state once its window passed", async () => {
-    const sessionIds = Array.from({ length: 40 }, (_, index) => `s-forget-${index}`);
+    const sessionIds = Array.from(
+      { length: 40 },
+      (_, index) => `s-forget-${index}`,
+    );
     const responses = await Promise.all(sessionIds.map((id) => send(id)));
     const statuses = responses.map((response) => response.status);
     expect(statuses.filter((status) => status === 200)).toHaveLength(30);
@@ -50,7 +65,9 @@ describe("per-session state", () => {
   });
 
   it("bounds the global log by the limit", async () => {
-    await Promise.all(Array.from({ length: 60 }, (_, index) => send(`s-bound-${index}`)));
+    await Promise.all(
+      Array.from({ length: 60 }, (_, index) => send(`s-bound-${index}`)),
+    );
     const stub = env.GLOBAL_LIMITER.getByName("global");
     expect(await stub.storedEntryCount()).toBeLessThanOrEqual(30);
   });

@@ -5,10 +5,18 @@
 import { exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 
-function send(sessionId: string, ip = "203.0.113.7", userAgent = "T/1"): Promise<Response> {
+function send(
+  sessionId: string,
+  ip = "203.0.113.7",
+  userAgent = "T/1",
+): Promise<Response> {
   return exports.default.fetch("http://edge/send", {
     method: "POST",
-    headers: { "x-session-id": sessionId, "x-ip-address": ip, "user-agent": userAgent },
+    headers: {
+      "x-session-id": sessionId,
+      "x-ip-address": ip,
+      "user-agent": userAgent,
+    },
     body: "words",
   });
 }
@@ -22,7 +30,9 @@ describe("quarantine", () => {
     expect((await send("s-quarantine")).status).toBe(200);
     expect((await send("s-quarantine")).status).toBe(200);
     for (let index = 0; index < 5; index++) {
-      expect((await send("s-quarantine", `198.51.100.${index + 1}`, "X/1")).status).toBe(403);
+      expect(
+        (await send("s-quarantine", `198.51.100.${index + 1}`, "X/1")).status,
+      ).toBe(403);
     }
 
     const owner = await send("s-quarantine");

@@ -15,13 +15,22 @@ function send(sessionId: string, client: Client = {}): Promise<Response> {
     "x-session-id": sessionId,
     "x-ip-address": client.ip ?? "203.0.113.7",
   });
-  if (client.userAgent !== null) headers.set("user-agent", client.userAgent ?? "T/1");
-  return exports.default.fetch("http://edge/send", { method: "POST", headers, body: "words" });
+  if (client.userAgent !== null)
+    headers.set("user-agent", client.userAgent ?? "T/1");
+  return exports.default.fetch("http://edge/send", {
+    method: "POST",
+    headers,
+    body: "words",
+  });
 }
 
-async function statuses(sessionId: string, clients: Client[]): Promise<number[]> {
+async function statuses(
+  sessionId: string,
+  clients: Client[],
+): Promise<number[]> {
   const result: number[] = [];
-  for (const client of clients) result.push((await send(sessionId, client)).status);
+  for (const client of clients)
+    result.push((await send(sessionId, client)).status);
   return result;
 }
 
@@ -29,7 +38,13 @@ describe("User-Agent binding", () => {
   it("blocks a changed User-Agent without breaking the owner", async () => {
     const owner = { userAgent: "T/1" };
     const intruder = { userAgent: "T/1 (X)" };
-    const results = await statuses("s-ua", [owner, owner, intruder, owner, intruder]);
+    const results = await statuses("s-ua", [
+      owner,
+      owner,
+      intruder,
+      owner,
+      intruder,
+    ]);
     expect(results).toEqual([200, 200, 403, 200, 403]);
 
     const missing = await send("s-ua", { userAgent: null });
@@ -38,7 +53,10 @@ describe("User-Agent binding", () => {
 
   it("explains a block in the 403 body", async () => {
     await statuses("s-explain", [{}, {}]);
-    const response = await send("s-explain", { ip: "198.51.100.9", userAgent: "Other/2" });
+    const response = await send("s-explain", {
+      ip: "198.51.100.9",
+      userAgent: "Other/2",
+    });
     expect(response.status).toBe(403);
     const body = await response.json<Record<string, unknown>>();
     expect(body.reason).toBe("fingerprint_mismatch");
@@ -59,7 +77,14 @@ describe("address changes", () => {
   });
 
   it("blocks a rotated address without granting quota", async () => {
-    const results = await statuses("s-rot", [{}, {}, {}, {}, {}, { ip: "198.51.100.9" }]);
+    const results = await statuses("s-rot", [
+      {},
+      {},
+      {},
+      {},
+      {},
+      { ip: "198.51.100.9" },
+    ]);
     expect(results.slice(0, 5)).toEqual([200, 200, 200, 200, 200]);
     expect([403, 429]).toContain(results[5]);
   });
@@ -101,7 +126,10 @@ describe("quota", () => {
     await statuses("s-free-403", [{}, {}]);
     const blocked = await statuses(
       "s-free-403",
-      Array.from({ length: 4 }, (_, index) => ({ ip: `198.51.100.${index + 1}`, userAgent: "X/1" })),
+      Array.from({ length: 4 }, (_, index) => ({
+        ip: `198.51.100.${index + 1}`,
+        userAgent: "X/1",
+      })),
     );
     expect(blocked).toEqual([403, 403, 403, 403]);
 

@@ -30,14 +30,21 @@ function send(options: SendOptions = {}): Promise<Response> {
   return exports.default.fetch(`http://edge${options.path ?? "/send"}`, {
     method,
     headers,
-    body: options.body === undefined ? (method === "POST" ? "some words" : null) : options.body,
+    body:
+      options.body === undefined
+        ? method === "POST"
+          ? "some words"
+          : null
+        : options.body,
   });
 }
 
 async function globalRemaining(sessionId: string): Promise<number> {
   const response = await send({ sessionId });
   expect(response.status).toBe(200);
-  const body = await response.json<{ limits: { global: { remaining: number } } }>();
+  const body = await response.json<{
+    limits: { global: { remaining: number } };
+  }>();
   return body.limits.global.remaining;
 }
 
@@ -79,7 +86,10 @@ describe("POST /send", () => {
     const statuses: number[] = [];
     for (let index = 0; index < 6; index++) {
       const name = names[index % names.length]!;
-      const response = await send({ sessionId: null, headers: { [name]: "s-case" } });
+      const response = await send({
+        sessionId: null,
+        headers: { [name]: "s-case" },
+      });
       statuses.push(response.status);
     }
     expect(statuses).toEqual([200, 200, 200, 200, 200, 429]);
@@ -89,21 +99,36 @@ describe("POST /send", () => {
     ["no session id", { sessionId: null }, "x-session-id"],
     ["an empty session id", { sessionId: "" }, "x-session-id"],
     ["a session id of spaces", { sessionId: "    " }, "x-session-id"],
-    ["a 4,096-character session id", { sessionId: "a".repeat(4096) }, "x-session-id"],
-    ["a session id with a space inside", { sessionId: "s bad" }, "x-session-id"],
+    [
+      "a 4,096-character session id",
+      { sessionId: "a".repeat(4096) },
+      "x-session-id",
+    ],
+    [
+      "a session id with a space inside",
+      { sessionId: "s bad" },
+      "x-session-id",
+    ],
     ["no address", { ipAddress: null }, "x-ip-address"],
-    ["an address list", { ipAddress: "203.0.113.7, 198.51.100.9" }, "x-ip-address"],
+    [
+      "an address list",
+      { ipAddress: "203.0.113.7, 198.51.100.9" },
+      "x-ip-address",
+    ],
     ["a garbage address", { ipAddress: "999.1.1.1" }, "x-ip-address"],
     ["no User-Agent", { userAgent: null }, "user-agent"],
     ["an empty User-Agent", { userAgent: "" }, "user-agent"],
-  ])("answers 400 naming the header for %s", async (_label, options, header) => {
-    const response = await send(options as SendOptions);
-    expect(response.status).toBe(400);
-    const body = await response.json<Record<string, unknown>>();
-    expect(body.admitted).toBe(false);
-    expect(body.header).toBe(header);
-    expect(String(body.message)).toContain(header);
-  });
+  ])(
+    "answers 400 naming the header for %s",
+    async (_label, options, header) => {
+      const response = await send(options as SendOptions);
+      expect(response.status).toBe(400);
+      const body = await response.json<Record<string, unknown>>();
+      expect(body.admitted).toBe(false);
+      expect(body.header).toBe(header);
+      expect(String(body.message)).toContain(header);
+    },
+  );
 
   it("accepts a 256-character session id", async () => {
     expect((await send({ sessionId: "k".repeat(256) })).status).toBe(200);
@@ -130,7 +155,10 @@ describe("POST /send", () => {
   });
 
   it("answers 413 for a body over the limit", async () => {
-    const response = await send({ sessionId: "s-big", body: "x".repeat(16_385) });
+    const response = await send({
+      sessionId: "s-big",
+      body: "x".repeat(16_385),
+    });
     expect(response.status).toBe(413);
     const body = await response.json<Record<string, unknown>>();
     expect(body.reason).toBe("body_too_large");
@@ -149,11 +177,18 @@ describe("POST /send", () => {
     expect(response.status).toBe(413);
   });
 
-  it.each(["GET", "PUT", "DELETE", "PATCH"])("answers 405 to %s", async (method) => {
-    const response = await send({ sessionId: "s-method", method, body: null });
-    expect(response.status).toBe(405);
-    expect(response.headers.get("allow")).toBe("POST, OPTIONS");
-  });
+  it.each(["GET", "PUT", "DELETE", "PATCH"])(
+    "answers 405 to %s",
+    async (method) => {
+      const response = await send({
+        sessionId: "s-method",
+        method,
+        body: null,
+      });
+      expect(response.status).toBe(405);
+      expect(response.headers.get("allow")).toBe("POST, OPTIONS");
+    },
+  );
 
   it("answers OPTIONS with the allowed methods", async () => {
     const response = await send({ method: "OPTIONS", body: null });
@@ -171,7 +206,9 @@ describe("POST /send", () => {
 
 describe("health endpoints", () => {
   it("reports liveness and readiness", async () => {
-    expect((await exports.default.fetch("http://edge/healthz")).status).toBe(200);
+    expect((await exports.default.fetch("http://edge/healthz")).status).toBe(
+      200,
+    );
     const ready = await exports.default.fetch("http://edge/readyz");
     expect(ready.status).toBe(200);
   });
