@@ -2,7 +2,7 @@
 # Makes sure the base images named by docker/Dockerfile exist in the local engine.
 #
 # On a machine that can reach an image registry this only pulls the official
-# images. Where no registry answers, it builds stand-ins instead: a Debian
+# images. Where no registry is reachable, it builds stand-ins instead: a Debian
 # bookworm root filesystem made with `debootstrap --variant=minbase`, imported
 # with `docker import` under the official tags, plus a copy of this machine's
 # Node 20 install for the node tag. Images already present are left alone, so
@@ -161,14 +161,21 @@ build_node_standin() {
   if [[ -d $modules_dir/corepack ]]; then
     ln -sf ../lib/node_modules/corepack/dist/corepack.js "$NODE_ROOTFS_DIR/usr/local/bin/corepack"
   fi
-  # npm here may be set up with a CA bundle (`cafile`, e.g. in npm's builtin
-  # npmrc copied above) so it can reach the registry through this network. Copy
-  # that bundle to the same path, or `npm ci` inside a build would fail on TLS.
-  local cafile
+  # This machine may reach the npm registry through a TLS proxy whose CA is
+  # trusted via NODE_EXTRA_CA_CERTS and npm's `cafile`. Mirror both in the
+  # stand-in, or `npm ci` inside a build fails on TLS. Official images need none.
+  local extra_ca="" cafile=""
+  if [[ -n ${NODE_EXTRA_CA_CERTS:-} && -f $NODE_EXTRA_CA_CERTS ]]; then
+    extra_ca=$NODE_EXTRA_CA_CERTS
+    log "copying NODE_EXTRA_CA_CERTS ($extra_ca) into the node stand-in"
+    install -D -m 0644 "$extra_ca" "$NODE_ROOTFS_DIR$extra_ca"
+  fi
   cafile=$(npm config get cafile 2>/dev/null || true)
   if [[ -n $cafile && $cafile != null && $cafile != undefined && -f $cafile ]]; then
-    log "copying npm's CA bundle ($cafile) so npm in the image trusts the same registry chain"
+    log "copying npm's cafile ($cafile) into the node stand-in"
     install -D -m 0644 "$cafile" "$NODE_ROOTFS_DIR$cafile"
+    mkdir -p "$NODE_ROOTFS_DIR/usr/local/etc"
+    printf 'cafile=%s\n' "$cafile" >"$NODE_ROOTFS_DIR/usr/local/etc/npmrc"
   fi
   # The official images ship a "node" user (uid 1000); Dockerfiles may rely on it.
   chroot "$NODE_ROOTFS_DIR" groupadd --gid 1000 node
@@ -180,6 +187,7 @@ build_node_standin() {
     "stand-in for $NODE_IMAGE: debootstrap minbase $SUITE + node $node_version from the build machine" \
     'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
     "ENV NODE_VERSION=${node_version#v}" \
+    ${extra_ca:+"ENV NODE_EXTRA_CA_CERTS=$extra_ca"} \
     'CMD ["node"]'
   rm -rf "$NODE_ROOTFS_DIR"
   docker run --rm --network none "$NODE_IMAGE" sh -c 'node --version && npm --version' >/dev/null ||
@@ -188,7 +196,7 @@ build_node_standin() {
 
 main() {
   command -v docker >/dev/null 2>&1 || fail "docker CLI not found"
-  docker info >/dev/null 2>&1 || fail "no Docker engine answers (is dockerd running?)"
+  docker info >/dev/null 2>&1 || fail "no Docker engine is reachable (is dockerd running?)"
   ensure_official_image "$DEBIAN_IMAGE" || build_debian_standin
   ensure_official_image "$NODE_IMAGE" || build_node_standin
   log "base images ready: $DEBIAN_IMAGE, $NODE_IMAGE"
