@@ -63,6 +63,41 @@ function runSimulator(servers: string[]): Promise<SimulationReport> {
   });
 }
 
+const SCORE_BANDS: [number, number][] = [
+  [0, 9],
+  [10, 29],
+  [30, 49],
+  [50, 99],
+];
+
+/** Owner false blocks and recall per bad-actor score band, from the sessions. */
+function summarizeBands(report: SimulationReport) {
+  return SCORE_BANDS.map(([low, high]) => {
+    const sessions = report.sessions.filter(
+      (session) => session.score >= low && session.score <= high,
+    );
+    let ownerRequests = 0;
+    let ownerBlocked = 0;
+    let foreignRequests = 0;
+    let foreignBlocked = 0;
+    for (const session of sessions) {
+      ownerRequests += session.requests - session.foreignRequests;
+      ownerBlocked += session.blocked - session.foreignBlocked;
+      foreignRequests += session.foreignRequests;
+      foreignBlocked += session.foreignBlocked;
+    }
+    return {
+      scores: `${low}-${high}`,
+      sessions: sessions.length,
+      ownerRequests,
+      ownerBlocked,
+      ownerFalseBlockRate: ownerRequests ? ownerBlocked / ownerRequests : null,
+      foreignRequests,
+      recall: foreignRequests ? foreignBlocked / foreignRequests : null,
+    };
+  });
+}
+
 function percent(rate: number | null): string {
   return rate === null ? "n/a" : `${(rate * 100).toFixed(2)} %`;
 }
@@ -97,6 +132,7 @@ async function main(): Promise<void> {
     ownerFalseBlocks: detection.owner,
     lowScoreOwnerFalseBlocks: detection.lowScoreOwner,
     quarantine: detection.quarantine,
+    byScore: summarizeBands(report),
   };
   const outputPath = path.resolve(ROOT_DIR, values.output!);
   mkdirSync(path.dirname(outputPath), { recursive: true });
