@@ -6,6 +6,7 @@ import {
   DECIDE_PATH,
   READY_PATH,
   SECRET_HEADER,
+  SESSIONS_PATH_PREFIX,
   type DecisionRequest,
 } from "./protocol";
 import { GLOBAL_LIMITER_NAME, type SessionGuard } from "./session-guard";
@@ -77,6 +78,21 @@ export class Coordinator extends WorkerEntrypoint<CoordinatorEnv> {
         ready: true,
         globalRemaining: global.status.remaining,
       });
+    }
+    if (pathname.startsWith(SESSIONS_PATH_PREFIX) && request.method === "GET") {
+      let sessionId = "";
+      try {
+        sessionId = decodeURIComponent(
+          pathname.slice(SESSIONS_PATH_PREFIX.length),
+        );
+      } catch {
+        // Malformed percent-encoding falls through to the 400 below.
+      }
+      if (!isValidSessionId(sessionId)) {
+        return jsonError(400, "invalid_request", "invalid session id");
+      }
+      const guard = this.env.SESSION_GUARD.getByName(sessionId);
+      return Response.json(await guard.inspect(sessionId));
     }
     if (pathname !== DECIDE_PATH) {
       return jsonError(404, "not_found", `no coordinator route ${pathname}`);

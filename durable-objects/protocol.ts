@@ -7,6 +7,8 @@ import type { WindowStatus } from "./sliding-window";
 
 export const DECIDE_PATH = "/v1/decide";
 export const READY_PATH = "/v1/ready";
+/** `GET /v1/sessions/{id}`: what the guard stores for one session. */
+export const SESSIONS_PATH_PREFIX = "/v1/sessions/";
 
 /** Header carrying the shared secret between edge and coordinator. */
 export const SECRET_HEADER = "x-coordinator-secret";
@@ -74,4 +76,19 @@ export function isBlockDecision(decision: Decision): decision is BlockDecision {
     (decision.reason === "fingerprint_mismatch" ||
       decision.reason === "session_quarantined")
   );
+}
+
+/** A session's stored state, for operators and tests (`GET /v1/sessions/{id}`). */
+export interface SessionInspection {
+  sessionId: string;
+  /** Number of keys in the object's storage; 0 once the alarm cleaned up. */
+  storedKeys: number;
+  /** Admission times still inside the session window, epoch ms. */
+  admissions: number[];
+  owner: { ip: string; network: string; userAgent: string } | null;
+  unconfirmedClients: number;
+  quarantinedUntil: number | null;
+  risk: { checked: number; foreign: number };
+  /** When the cleanup alarm fires, epoch ms, or null. */
+  alarmAt: number | null;
 }

@@ -14,7 +14,9 @@ import type {
   Decision,
   DecisionRequest,
   MonitorNote,
+  SessionInspection,
 } from "./protocol";
+import { sumRisk } from "./anomaly/session-risk";
 import {
   checkWindow,
   insertEntry,
@@ -59,11 +61,14 @@ function toAnomalyPolicy(config: LimiterConfig): AnomalyPolicy {
 export class SessionGuard extends DurableObject<SessionGuardEnv> {
   #log: number[];
   #anomaly: AnomalyState | undefined;
+  /** Whether storage holds anything for this session. */
+  #stored: boolean;
 
   constructor(ctx: DurableObjectState, env: SessionGuardEnv) {
     super(ctx, env);
     this.#log = ctx.storage.kv.get<number[]>(LOG_KEY) ?? [];
     this.#anomaly = ctx.storage.kv.get<AnomalyState>(ANOMALY_KEY);
+    this.#stored = this.#log.length > 0 || this.#anomaly !== undefined;
   }
 
   #config(): LimiterConfig {
@@ -94,7 +99,6 @@ export class SessionGuard extends DurableObject<SessionGuardEnv> {
       toAnomalyPolicy(config),
     );
     this.#anomaly = state;
-    this.ctx.storage.kv.put(ANOMALY_KEY, state);
     if (!verdict.blocked) return {};
 
     const enforced = config.anomalyMode === "enforce";
@@ -142,7 +146,7 @@ export class SessionGuard extends DurableObject<SessionGuardEnv> {
     // The anomaly check runs first, so a blocked request consumes no quota.
     const { block, note } = this.#checkFingerprint(request, nowMs, config);
     if (block) {
-      await this.#scheduleCleanup(config);
+      await this.#save(config, true);
       return block;
     }
 
@@ -155,7 +159,7 @@ export class SessionGuard extends DurableObject<SessionGuardEnv> {
       // later of the two. Peeking records nothing in the global window.
       const global = await this.#globalLimiter().peek();
       const waitMs = Math.max(sessionCheck.retryAfterMs, global.retryAfterMs);
-      await this.#scheduleCleanup(config);
+      await this.#save(config, note !== undefined);
       return {
         admitted: false,
         reason: "session_limit",
@@ -179,7 +183,7 @@ export class SessionGuard extends DurableObject<SessionGuardEnv> {
 
     if (!global.allowed) {
       this.#log = removeEntry(this.#log, nowMs);
-      await this.#scheduleCleanup(config);
+      await this.#save(config, note !== undefined);
       return {
         admitted: false,
         reason: "global_limit",
@@ -192,8 +196,7 @@ export class SessionGuard extends DurableObject<SessionGuardEnv> {
       };
     }
 
-    this.ctx.storage.kv.put(LOG_KEY, this.#log);
-    await this.#scheduleCleanup(config);
+    await this.#save(config, true);
     return {
       admitted: true,
       admittedAt: global.atMs,
@@ -202,6 +205,35 @@ export class SessionGuard extends DurableObject<SessionGuardEnv> {
         global: global.status,
       },
       anomaly: note,
+    };
+  }
+
+  /** Reports what this object stores, without changing anything. */
+  async inspect(sessionId: string): Promise<SessionInspection> {
+    const nowMs = Date.now();
+    const config = this.#config();
+    const anomaly = this.#anomaly;
+    return {
+      sessionId,
+      storedKeys: [...this.ctx.storage.kv.list()].length,
+      admissions: pruneLog(
+        this.#log,
+        nowMs,
+        config.sessionWindowSeconds * 1000,
+      ),
+      owner: anomaly?.owner
+        ? {
+            ip: anomaly.owner.ip,
+            network: anomaly.owner.network,
+            userAgent: anomaly.owner.userAgent.raw,
+          }
+        : null,
+      unconfirmedClients: anomaly?.candidates.length ?? 0,
+      quarantinedUntil: anomaly?.quarantinedUntilMs ?? null,
+      risk: anomaly
+        ? sumRisk(anomaly.risk, nowMs, config.riskPeriodSeconds * 1000)
+        : { checked: 0, foreign: 0 },
+      alarmAt: await this.ctx.storage.getAlarm(),
     };
   }
 
@@ -217,12 +249,31 @@ export class SessionGuard extends DurableObject<SessionGuardEnv> {
     return end === 0 ? undefined : end;
   }
 
-  /** Sets the alarm to the moment the state can no longer affect a decision. */
+  /**
+   * Writes the session's state and makes sure a cleanup alarm is pending.
+   * A session that was never admitted, blocked or flagged stays in memory
+   * only (`durable` false), so a flood of fresh session ids that all hit the
+   * global limit writes nothing to disk. Such a session loses only its
+   * provisional owner if the object restarts.
+   */
+  async #save(config: LimiterConfig, durable: boolean): Promise<void> {
+    if (!durable && !this.#stored) return;
+    this.ctx.storage.kv.put(LOG_KEY, this.#log);
+    if (this.#anomaly) this.ctx.storage.kv.put(ANOMALY_KEY, this.#anomaly);
+    this.#stored = true;
+    await this.#scheduleCleanup(config);
+  }
+
+  /**
+   * Makes sure a cleanup alarm is pending. Every request pushes the expiry
+   * later, but moving the alarm each time would cost a storage write per
+   * request, so an earlier alarm is left alone: when it fires, `alarm()`
+   * finds the state still live and sets the next one.
+   */
   async #scheduleCleanup(config: LimiterConfig): Promise<void> {
     const expiresAt = this.#expiresAt(config);
     if (expiresAt === undefined) return;
-    const current = await this.ctx.storage.getAlarm();
-    if (current === null || current < expiresAt) {
+    if ((await this.ctx.storage.getAlarm()) === null) {
       await this.ctx.storage.setAlarm(expiresAt);
     }
   }
@@ -238,6 +289,7 @@ export class SessionGuard extends DurableObject<SessionGuardEnv> {
     }
     this.#log = [];
     this.#anomaly = undefined;
+    this.#stored = false;
     await this.ctx.storage.deleteAll();
   }
 }

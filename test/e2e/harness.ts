@@ -73,8 +73,9 @@ export async function sendRequest(
 export async function startHarness(
   env: Record<string, string>,
   backendEnv?: Record<string, string>[],
+  dataParentDir = tmpdir(),
 ): Promise<Harness> {
-  const dataDir = mkdtempSync(path.join(tmpdir(), "guard-e2e-"));
+  const dataDir = mkdtempSync(path.join(dataParentDir, "guard-e2e-"));
   const coordinatorPort = await findFreePort();
   const backendPorts = [await findFreePort(), await findFreePort()];
   const topology = new Topology({
