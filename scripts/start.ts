@@ -100,6 +100,9 @@ async function main(): Promise<void> {
     backendPorts: settings.backendPorts,
     dataDir: settings.dataDir,
     output,
+    // Operators who want to query the coordinator set their own secret;
+    // otherwise each launch gets a random one.
+    secret: process.env.COORDINATOR_SECRET || undefined,
   });
 
   let stopping = false;
