@@ -24,7 +24,7 @@ export interface GlobalAcquireResult {
  * The single global window. Every admission in the deployment passes through
  * this one object, so its sliding log is exact whatever backend took the
  * request. The log lives in SQLite-backed storage so a restart or eviction
- * keeps the window, and it never holds more than `limit` live entries.
+ * keeps the window, and it never contains more than `limit` live entries.
  */
 export class GlobalLimiter extends DurableObject<object> {
   #log: number[];

@@ -61,7 +61,7 @@ function toAnomalyPolicy(config: LimiterConfig): AnomalyPolicy {
 export class SessionGuard extends DurableObject<SessionGuardEnv> {
   #log: number[];
   #anomaly: AnomalyState | undefined;
-  /** Whether storage holds anything for this session. */
+  /** Whether storage contains anything for this session. */
   #stored: boolean;
 
   constructor(ctx: DurableObjectState, env: SessionGuardEnv) {

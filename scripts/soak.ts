@@ -1,9 +1,9 @@
 /**
- * Soak test (bounded in time and count, loopback only): runs the traffic
+ * Soak test (bounded in time and count, loopback only). It runs the traffic
  * simulator and a concurrent flood of requests with unique and reused session
- * ids across both backends, then checks from the recorded responses that no
- * rolling window admitted more than its limit and no request got a 5xx, and
- * reports the resident memory of every workerd process.
+ * ids across both backends. Then it checks from the recorded responses that
+ * no rolling window admitted more than its limit and no request got a 5xx,
+ * and it reports the resident memory of every workerd process.
  *
  *   npm run soak -- [--duration 180] [--concurrency 32] [--max-requests 2000000]
  *                   [--memory-limit-mb 512] [--output results/soak.json]

@@ -16,7 +16,7 @@ export interface LimiterConfig {
   sessionWindowSeconds: number;
   /** How long the edge waits for the coordinator. @default 500 */
   coordinatorTimeoutMs: number;
-  /** What the edge does when the coordinator fails. @default "closed" */
+  /** Policy of the edge when the coordinator fails. @default "closed" */
   failMode: "closed" | "open";
   /** Largest accepted `/send` body in bytes. @default 16384 */
   maxBodyBytes: number;

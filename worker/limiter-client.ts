@@ -49,7 +49,7 @@ async function callCoordinator(
   if (!response.ok) {
     const body = (await response.text().catch(() => "")).slice(0, 200);
     throw new LimiterUnavailableError(
-      `coordinator answered ${response.status}: ${body}`,
+      `coordinator returned status ${response.status}: ${body}`,
     );
   }
   return response;
@@ -80,7 +80,7 @@ export async function requestDecision(
   }
 }
 
-/** Checks that the coordinator and its Durable Objects answer. */
+/** Checks that the coordinator and its Durable Objects respond. */
 export async function checkCoordinatorReady(
   env: LimiterBindings,
   timeoutMs: number,

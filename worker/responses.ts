@@ -56,7 +56,7 @@ function blockResponse(
   return rejectJson(c, 403, body);
 }
 
-/** Maps a coordinator decision to the HTTP answer. */
+/** Maps a coordinator decision to the HTTP response. */
 export function decisionResponse(
   c: EdgeContext,
   requestId: string,
@@ -91,7 +91,7 @@ export function decisionResponse(
   });
 }
 
-/** Answers by FAIL_MODE when the coordinator could not decide. */
+/** Builds the response that FAIL_MODE prescribes when the coordinator could not decide. */
 export function limiterFailureResponse(
   c: EdgeContext,
   config: LimiterConfig,

@@ -24,7 +24,7 @@ export interface Fingerprint {
 }
 
 /**
- * How a request's fingerprint relates to the session owner's:
+ * Relation of a request's fingerprint to the session owner's:
  * - `same`: same address and User-Agent;
  * - `same_network`: another address in the owner's network, same User-Agent;
  * - `client_update`: same address, a User-Agent of the same browser and OS;

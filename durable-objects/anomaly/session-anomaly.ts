@@ -67,7 +67,7 @@ function quarantineVerdict(untilMs: number, nowMs: number): AnomalyVerdict {
   };
 }
 
-/** Records foreign requests and starts a quarantine when the policy says so. */
+/** Records checked and foreign requests, and starts a quarantine when the policy requires one. */
 function addForeign(
   state: AnomalyState,
   nowMs: number,

@@ -1,6 +1,6 @@
 import Bowser from "bowser";
 
-/** What a User-Agent says about the client, as parsed by bowser. */
+/** Client details parsed from a User-Agent by bowser. */
 export interface UserAgentProfile {
   /** The exact header value. */
   raw: string;

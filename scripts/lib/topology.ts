@@ -36,7 +36,7 @@ export interface TopologyOptions {
   env?: Record<string, string | undefined>;
   /** Extra settings per backend, by index. */
   backendEnv?: Record<string, string>[];
-  /** Where process output goes: "inherit", "ignore", or a line callback. */
+  /** Destination of process output: "inherit", "ignore", or a line callback. */
   output?: "inherit" | "ignore" | ((name: string, line: string) => void);
   /** Shared secret between backends and coordinator. @default random */
   secret?: string;

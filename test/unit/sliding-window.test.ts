@@ -74,12 +74,12 @@ describe("checkWindow", () => {
         firstAt + 20,
         firstAt + 40,
       );
-      const askedAt = firstAt + 41;
-      const rejected = checkWindow(log, askedAt, policy);
+      const checkedAt = firstAt + 41;
+      const rejected = checkWindow(log, checkedAt, policy);
       expect(rejected.allowed).toBe(false);
 
       const retryAt =
-        askedAt + toRetryAfterSeconds(rejected.retryAfterMs) * 1000;
+        checkedAt + toRetryAfterSeconds(rejected.retryAfterMs) * 1000;
       const retried = checkWindow(
         pruneLog(log, retryAt, policy.windowMs),
         retryAt,
