@@ -5,7 +5,7 @@
  * no rolling window admitted more than its limit and no request got a 5xx,
  * and it reports the resident memory of every workerd process.
  *
- *   npm run soak -- [--duration 180] [--concurrency 32] [--max-requests 2000000]
+ *   npm run soak -- [--duration 180] [--concurrency 8] [--max-requests 2000000]
  *                   [--memory-limit-mb 512] [--output results/soak.json]
  */
 import { spawn } from "node:child_process";
@@ -27,7 +27,7 @@ import { findFreePort, ROOT_DIR, Topology } from "./lib/topology";
 const { values } = parseArgs({
   options: {
     duration: { type: "string", default: "180" },
-    concurrency: { type: "string", default: "32" },
+    concurrency: { type: "string", default: "8" },
     "max-requests": { type: "string", default: "2000000" },
     "memory-limit-mb": { type: "string", default: "512" },
     output: { type: "string", default: "results/soak.json" },

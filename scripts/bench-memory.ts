@@ -1,0 +1,101 @@
+/**
+ * Memory benchmark (not a pass/fail test): sends rounds of requests with
+ * never-seen session ids through both backends and reports the resident
+ * memory of every workerd process after each round and after an idle pause,
+ * to show whether memory stays flat as distinct sessions accumulate.
+ *
+ *   npm run bench:memory -- [--rounds 4] [--sessions-per-round 5000]
+ *                           [--concurrency 16] [--idle-seconds 20]
+ */
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { parseArgs } from "node:util";
+import { findFreePort, Topology } from "./lib/topology";
+
+const { values } = parseArgs({
+  options: {
+    rounds: { type: "string", default: "4" },
+    "sessions-per-round": { type: "string", default: "5000" },
+    concurrency: { type: "string", default: "16" },
+    "idle-seconds": { type: "string", default: "20" },
+  },
+});
+const rounds = Number(values.rounds);
+const sessionsPerRound = Number(values["sessions-per-round"]);
+const concurrency = Number(values.concurrency);
+const idleMs = Number(values["idle-seconds"]) * 1000;
+
+/** Returns the resident set size of a process in MiB, from /proc. */
+function readRssMb(pid: number | undefined): number {
+  const status = readFileSync(`/proc/${pid}/status`, "utf8");
+  const match = /^VmRSS:\s+(\d+) kB/m.exec(status);
+  return match ? Math.round(Number(match[1]) / 1024) : Number.NaN;
+}
+
+async function sendRound(
+  urls: string[],
+  round: number,
+): Promise<Record<number, number>> {
+  const statuses: Record<number, number> = {};
+  let next = 0;
+  async function worker(): Promise<void> {
+    while (next < sessionsPerRound) {
+      const index = next++;
+      const response = await fetch(`${urls[index % urls.length]}/send`, {
+        method: "POST",
+        headers: {
+          "x-session-id": `memory-${round}-${index}`,
+          "x-ip-address": "203.0.113.7",
+          "user-agent": "bench/1",
+        },
+        body: "bench",
+      });
+      await response.arrayBuffer();
+      statuses[response.status] = (statuses[response.status] ?? 0) + 1;
+    }
+  }
+  await Promise.all(Array.from({ length: concurrency }, () => worker()));
+  return statuses;
+}
+
+async function main(): Promise<void> {
+  const dataDir = mkdtempSync(path.join(tmpdir(), "guard-memory-"));
+  const topology = new Topology({
+    coordinatorPort: await findFreePort(),
+    backendPorts: [await findFreePort(), await findFreePort()],
+    dataDir,
+    output: "ignore",
+    // A slow disk must not turn this into a timeout test.
+    env: { COORDINATOR_TIMEOUT_MS: "10000" },
+  });
+  await topology.start();
+  const processes = [topology.coordinator!, ...topology.backends];
+  const sample = (label: string, extra: Record<string, unknown> = {}) => {
+    const rss = Object.fromEntries(
+      processes.map((running) => [running.name, readRssMb(running.child.pid)]),
+    );
+    console.log(JSON.stringify({ label, rssMb: rss, ...extra }));
+  };
+
+  try {
+    sample("start");
+    for (let round = 1; round <= rounds; round++) {
+      const startedMs = Date.now();
+      const statuses = await sendRound(topology.backendUrls, round);
+      const seconds = (Date.now() - startedMs) / 1000;
+      sample(`after round ${round}`, {
+        distinctSessions: round * sessionsPerRound,
+        statuses,
+        newSessionsPerSecond: Math.round(sessionsPerRound / seconds),
+      });
+    }
+    await new Promise((resolve) => setTimeout(resolve, idleMs));
+    sample(`after ${idleMs / 1000} s idle`);
+  } finally {
+    await topology.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+await main();
