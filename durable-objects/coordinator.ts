@@ -3,6 +3,7 @@ import { configFromEnv, ConfigError } from "../worker/config";
 import { isValidSessionId } from "../worker/session-id";
 import type { GlobalLimiter } from "./global-limiter";
 import {
+  CANCEL_PATH,
   DECIDE_PATH,
   READY_PATH,
   SECRET_HEADER,
@@ -94,6 +95,28 @@ export class Coordinator extends WorkerEntrypoint<CoordinatorEnv> {
       const guard = this.env.SESSION_GUARD.getByName(sessionId);
       return Response.json(await guard.inspect(sessionId));
     }
+    if (pathname === CANCEL_PATH && request.method === "POST") {
+      let cancel: { requestId?: unknown; sessionId?: unknown } = {};
+      try {
+        cancel = (await request.json()) as typeof cancel;
+      } catch {
+        // An unreadable body is rejected below.
+      }
+      const { requestId, sessionId } = cancel;
+      if (
+        typeof requestId !== "string" ||
+        typeof sessionId !== "string" ||
+        !isValidSessionId(sessionId)
+      ) {
+        return jsonError(
+          400,
+          "invalid_request",
+          "body is not a valid cancel request",
+        );
+      }
+      const guard = this.env.SESSION_GUARD.getByName(sessionId);
+      return Response.json({ released: await guard.cancel(requestId) });
+    }
     if (pathname !== DECIDE_PATH) {
       return jsonError(404, "not_found", `no coordinator route ${pathname}`);
     }
@@ -117,6 +140,9 @@ export class Coordinator extends WorkerEntrypoint<CoordinatorEnv> {
 
     const guard = this.env.SESSION_GUARD.getByName(decisionRequest.sessionId);
     const decision = await guard.decide(decisionRequest);
+    if (!decision.admitted && decision.reason === "cancelled") {
+      return jsonError(409, "cancelled", "the edge cancelled this request");
+    }
     return Response.json(decision);
   }
 }

@@ -4,6 +4,7 @@ import {
   checkWindow,
   insertEntry,
   pruneLog,
+  removeEntry,
   type WindowPolicy,
   type WindowStatus,
 } from "./sliding-window";
@@ -62,6 +63,14 @@ export class GlobalLimiter extends DurableObject<object> {
     this.ctx.storage.kv.put(LOG_KEY, this.#log);
     const status = checkWindow(this.#log, atMs, policy).status;
     return { allowed: true, retryAfterMs: 0, status, atMs };
+  }
+
+  /** Gives back the admission recorded at `atMs` (a cancelled request). */
+  release(atMs: number): void {
+    const log = removeEntry(this.#log, atMs);
+    if (log.length === this.#log.length) return;
+    this.#log = log;
+    this.ctx.storage.kv.put(LOG_KEY, log);
   }
 
   /** Reports the window without recording anything. */

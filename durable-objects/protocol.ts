@@ -7,6 +7,11 @@ import type { WindowStatus } from "./sliding-window";
 
 export const DECIDE_PATH = "/v1/decide";
 export const READY_PATH = "/v1/ready";
+/**
+ * `POST /v1/cancel`: the edge gave up waiting for a decision (and answered
+ * 503), so an admission made for that request must be given back.
+ */
+export const CANCEL_PATH = "/v1/cancel";
 /** `GET /v1/sessions/{id}`: what the guard stores for one session. */
 export const SESSIONS_PATH_PREFIX = "/v1/sessions/";
 
@@ -19,6 +24,11 @@ export interface DecisionRequest {
   /** Canonical text of the client address (IPv4-mapped IPv6 as IPv4). */
   ipAddress: string;
   userAgent: string;
+}
+
+export interface CancelRequest {
+  requestId: string;
+  sessionId: string;
 }
 
 export type RejectReason = "session_limit" | "global_limit";

@@ -36,6 +36,24 @@ export interface SessionGuardEnv {
 /** Name of the one GlobalLimiter instance. */
 export const GLOBAL_LIMITER_NAME = "global";
 
+/** How long a cancellation that arrived before its request is remembered. */
+const CANCELLED_MEMORY_MS = 60_000;
+/** Most cancellations remembered per session; older ones are dropped. */
+const MAX_CANCELLED = 256;
+
+/** What `decide` returns for a request the edge has already given up on. */
+export interface CancelledDecision {
+  admitted: false;
+  reason: "cancelled";
+}
+
+const CANCELLED: CancelledDecision = { admitted: false, reason: "cancelled" };
+
+interface RecentAdmission {
+  sessionAtMs: number;
+  globalAtMs: number;
+}
+
 function toAnomalyPolicy(config: LimiterConfig): AnomalyPolicy {
   return {
     riskPeriodMs: config.riskPeriodSeconds * 1000,
@@ -63,6 +81,14 @@ export class SessionGuard extends DurableObject<SessionGuardEnv> {
   #anomaly: AnomalyState | undefined;
   /** Whether storage contains anything for this session. */
   #stored: boolean;
+  /**
+   * Admissions still inside the session window, by request id, so that a
+   * cancellation can give them back. Kept in memory only: after a restart a
+   * late cancellation finds nothing and the slot stays used until it expires.
+   */
+  #recent = new Map<string, RecentAdmission>();
+  /** Cancellations that arrived before or during their request, by id. */
+  #cancelled = new Map<string, number>();
 
   constructor(ctx: DurableObjectState, env: SessionGuardEnv) {
     super(ctx, env);
@@ -135,13 +161,17 @@ export class SessionGuard extends DurableObject<SessionGuardEnv> {
   }
 
   /** Decides one `/send` request of this session. */
-  async decide(request: DecisionRequest): Promise<Decision> {
+  async decide(
+    request: DecisionRequest,
+  ): Promise<Decision | CancelledDecision> {
     const nowMs = Date.now();
     const config = this.#config();
     const policy: WindowPolicy = {
       limit: config.sessionLimit,
       windowMs: config.sessionWindowSeconds * 1000,
     };
+
+    if (this.#cancelled.delete(request.requestId)) return CANCELLED;
 
     // The anomaly check runs first, so a blocked request consumes no quota.
     const { block, note } = this.#checkFingerprint(request, nowMs, config);
@@ -196,6 +226,14 @@ export class SessionGuard extends DurableObject<SessionGuardEnv> {
       };
     }
 
+    // The edge may have given up while the global limiter answered.
+    if (this.#cancelled.delete(request.requestId)) {
+      this.#log = removeEntry(this.#log, nowMs);
+      await this.#globalLimiter().release(global.atMs);
+      return CANCELLED;
+    }
+
+    this.#rememberAdmission(request.requestId, nowMs, global.atMs, policy);
     await this.#save(config, true);
     return {
       admitted: true,
@@ -206,6 +244,48 @@ export class SessionGuard extends DurableObject<SessionGuardEnv> {
       },
       anomaly: note,
     };
+  }
+
+  #rememberAdmission(
+    requestId: string,
+    sessionAtMs: number,
+    globalAtMs: number,
+    policy: WindowPolicy,
+  ): void {
+    for (const [id, admission] of this.#recent) {
+      if (admission.sessionAtMs <= sessionAtMs - policy.windowMs) {
+        this.#recent.delete(id);
+      }
+    }
+    this.#recent.set(requestId, { sessionAtMs, globalAtMs });
+  }
+
+  /**
+   * Gives back the admission of a request the edge answered with 503 after
+   * its timeout, so a failed request consumes no quota. A cancellation that
+   * arrives before its request is remembered for a minute and the request
+   * is then refused. Returns whether an admission was given back.
+   */
+  async cancel(requestId: string): Promise<boolean> {
+    const admission = this.#recent.get(requestId);
+    if (admission) {
+      this.#recent.delete(requestId);
+      this.#log = removeEntry(this.#log, admission.sessionAtMs);
+      await this.#globalLimiter().release(admission.globalAtMs);
+      await this.#save(this.#config(), false);
+      logEvent("admission_cancelled", { requestId });
+      return true;
+    }
+
+    const nowMs = Date.now();
+    for (const [id, cancelledAtMs] of this.#cancelled) {
+      const expired = cancelledAtMs <= nowMs - CANCELLED_MEMORY_MS;
+      if (expired || this.#cancelled.size >= MAX_CANCELLED) {
+        this.#cancelled.delete(id);
+      }
+    }
+    this.#cancelled.set(requestId, nowMs);
+    return false;
   }
 
   /** Reports what this object stores, without changing anything. */

@@ -1,7 +1,8 @@
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
-import { configFromEnv, ConfigError } from "./config";
+import { configFromEnv, ConfigError, type LimiterConfig } from "./config";
 import {
+  cancelDecision,
   checkCoordinatorReady,
   LimiterUnavailableError,
   requestDecision,
@@ -20,6 +21,36 @@ import {
 } from "./responses";
 import { validateSendHeaders } from "./send-request";
 import { isBlockDecision, type Decision } from "../durable-objects/protocol";
+
+/** Cancels a request's possible admission, logging the outcome. */
+async function cancelAfterFailure(
+  c: EdgeContext,
+  config: LimiterConfig,
+  requestId: string,
+  sessionId: string,
+): Promise<void> {
+  try {
+    const released = await cancelDecision(
+      c.env,
+      { requestId, sessionId },
+      // A cancellation matters more than speed, so it may take longer.
+      config.coordinatorTimeoutMs * 4,
+    );
+    logEvent("cancelled", {
+      backend: config.backendName,
+      requestId,
+      sessionId,
+      released,
+    });
+  } catch (error) {
+    logWarning("cancel_failed", {
+      backend: config.backendName,
+      requestId,
+      sessionId,
+      error: error instanceof Error ? error.message : String(error),
+    });
+  }
+}
 
 async function handleSend(c: EdgeContext): Promise<Response> {
   const startedMs = Date.now();
@@ -55,6 +86,13 @@ async function handleSend(c: EdgeContext): Promise<Response> {
   } catch (error) {
     if (!(error instanceof LimiterUnavailableError)) throw error;
     response = limiterFailureResponse(c, config, requestId, error);
+    if (config.failMode === "closed") {
+      // The coordinator may still admit the request after the timeout; the
+      // client was told it was not admitted, so give the quota back.
+      c.executionCtx.waitUntil(
+        cancelAfterFailure(c, config, requestId, identity.sessionId),
+      );
+    }
   }
 
   logEvent("decision", {

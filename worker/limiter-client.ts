@@ -1,7 +1,9 @@
 import {
+  CANCEL_PATH,
   DECIDE_PATH,
   READY_PATH,
   SECRET_HEADER,
+  type CancelRequest,
   type Decision,
   type DecisionRequest,
 } from "../durable-objects/protocol";
@@ -78,6 +80,29 @@ export async function requestDecision(
       `coordinator sent invalid JSON: ${String(error)}`,
     );
   }
+}
+
+/**
+ * Asks the coordinator to give back any admission made for a request that
+ * the edge answered 503 after its timeout. Returns whether one was released.
+ */
+export async function cancelDecision(
+  env: LimiterBindings,
+  request: CancelRequest,
+  timeoutMs: number,
+): Promise<boolean> {
+  const response = await callCoordinator(
+    env,
+    CANCEL_PATH,
+    {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify(request),
+    },
+    timeoutMs,
+  );
+  const body = (await response.json()) as { released?: boolean };
+  return body.released === true;
 }
 
 /** Checks that the coordinator and its Durable Objects respond. */

@@ -144,4 +144,31 @@ describe("coordinator restarts and failures", () => {
       (await harness.send(harness.a, { sessionId: "s-hang" })).status,
     ).toBe(200);
   });
+
+  it("gives back quota taken by a request answered 503", async () => {
+    // The coordinator is paused, so the edge times out and answers 503; the
+    // decision is made after the pause and must then be cancelled.
+    const coordinator = harness.topology.coordinator!.child;
+    coordinator.kill("SIGSTOP");
+    try {
+      const timedOut = await harness.send(harness.a, { sessionId: "s-cancel" });
+      expect(timedOut.status).toBe(503);
+    } finally {
+      coordinator.kill("SIGCONT");
+    }
+    await sleep(1_000);
+
+    const statuses: number[] = [];
+    for (let index = 0; index < 6; index++) {
+      statuses.push(
+        (await harness.send(harness.b, { sessionId: "s-cancel" })).status,
+      );
+    }
+    expect(statuses).toEqual([200, 200, 200, 200, 200, 429]);
+
+    const ready = await fetch(`${harness.a}/readyz`);
+    expect(ready.status).toBe(200);
+    const next = await harness.send(harness.a, { sessionId: "s-cancel-probe" });
+    expect(next.body.limits).toMatchObject({ global: { remaining: 24 } });
+  });
 });
