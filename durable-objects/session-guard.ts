@@ -47,6 +47,10 @@ export interface CancelledDecision {
   reason: "cancelled";
 }
 
+/** The client-facing explanation of a fingerprint mismatch. */
+const OWNER_MISMATCH_MESSAGE =
+  "this session id is bound to another client: the request's address or User-Agent does not match the session's owner";
+
 const CANCELLED: CancelledDecision = { admitted: false, reason: "cancelled" };
 
 interface RecentAdmission {
@@ -128,6 +132,13 @@ export class SessionGuard extends DurableObject<SessionGuardEnv> {
     if (!verdict.blocked) return {};
 
     const enforced = config.anomalyMode === "enforce";
+    // The client learns that its fingerprint does not match, not what the
+    // owner's is: naming the owner's network or browser would tell someone
+    // holding a stolen session id what to imitate. The log has the details.
+    const clientMessage =
+      verdict.reason === "session_quarantined"
+        ? verdict.explanation
+        : OWNER_MISMATCH_MESSAGE;
     logEvent(enforced ? "blocked" : "would_block", {
       requestId: request.requestId,
       sessionId: request.sessionId,
@@ -141,7 +152,7 @@ export class SessionGuard extends DurableObject<SessionGuardEnv> {
         note: {
           verdict: "would_block",
           reason: verdict.reason,
-          message: verdict.explanation,
+          message: clientMessage,
         },
       };
     }
@@ -149,7 +160,7 @@ export class SessionGuard extends DurableObject<SessionGuardEnv> {
     const block: BlockDecision = {
       admitted: false,
       reason: verdict.reason,
-      message: verdict.explanation,
+      message: clientMessage,
     };
     if (verdict.quarantinedUntilMs !== undefined) {
       block.quarantinedUntil = verdict.quarantinedUntilMs;

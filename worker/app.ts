@@ -18,7 +18,10 @@ import {
   rejectJson,
   type EdgeContext,
   type EdgeEnv,
+  type EdgeVariables,
 } from "./responses";
+
+type EdgeSchema = { Bindings: EdgeEnv; Variables: EdgeVariables };
 import { validateSendHeaders } from "./send-request";
 import { isBlockDecision, type Decision } from "../durable-objects/protocol";
 
@@ -55,8 +58,7 @@ async function cancelAfterFailure(
 async function handleSend(c: EdgeContext): Promise<Response> {
   const startedMs = Date.now();
   const config = configFromEnv(c.env);
-  const requestId = crypto.randomUUID();
-  c.header("RateLimit-Policy", formatRateLimitPolicy(config));
+  const requestId = c.get("requestId");
 
   const validation = validateSendHeaders(
     c.req.raw.headers,
@@ -115,8 +117,8 @@ async function handleSend(c: EdgeContext): Promise<Response> {
 }
 
 /** Builds the public edge: `/send`, health and readiness. */
-export function createApp(): Hono<{ Bindings: EdgeEnv }> {
-  const app = new Hono<{ Bindings: EdgeEnv }>();
+export function createApp(): Hono<EdgeSchema> {
+  const app = new Hono<EdgeSchema>();
 
   app.get("/healthz", (c) =>
     c.json({ status: "ok", failOpenCount: getFailOpenCount() }),
@@ -137,22 +139,50 @@ export function createApp(): Hono<{ Bindings: EdgeEnv }> {
     }
   });
 
-  app.post(
-    "/send",
-    async (c, next) => {
-      const { maxBodyBytes } = configFromEnv(c.env);
-      const limit = bodyLimit({
-        maxSize: maxBodyBytes,
-        onError: (inner) =>
-          rejectJson(inner as EdgeContext, 413, {
-            reason: "body_too_large",
-            message: `the request body is larger than ${maxBodyBytes} bytes`,
-          }),
+  // Every /send answer carries a request id and names the policies,
+  // whatever its status.
+  app.use("/send", async (c, next) => {
+    c.set("requestId", crypto.randomUUID());
+    await next();
+    c.res.headers.set(
+      "RateLimit-Policy",
+      formatRateLimitPolicy(configFromEnv(c.env)),
+    );
+  });
+
+  app.post("/send", async (c) => {
+    const config = configFromEnv(c.env);
+    const limit = bodyLimit({
+      maxSize: config.maxBodyBytes,
+      onError: (inner) =>
+        rejectJson(inner as EdgeContext, 413, {
+          reason: "body_too_large",
+          message: `the request body is larger than ${config.maxBodyBytes} bytes`,
+        }),
+    });
+
+    // bodyLimit reads a chunked body to measure it; broken framing or a
+    // client that disconnects makes that read throw.
+    let withinLimit = false;
+    try {
+      const tooLarge = await limit(c, async () => {
+        withinLimit = true;
       });
-      return limit(c, next);
-    },
-    handleSend,
-  );
+      if (!withinLimit) return tooLarge ?? c.res;
+    } catch (error) {
+      logEvent("rejected_input", {
+        backend: config.backendName,
+        requestId: c.get("requestId"),
+        reason: "invalid_body",
+        error: error instanceof Error ? error.message : String(error),
+      });
+      return rejectJson(c, 400, {
+        reason: "invalid_body",
+        message: "the request body could not be read; check its framing",
+      });
+    }
+    return handleSend(c);
+  });
 
   app.options("/send", (c) => {
     c.header("Allow", "POST, OPTIONS");

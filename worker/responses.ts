@@ -13,7 +13,14 @@ import {
 } from "../durable-objects/protocol";
 
 export type EdgeEnv = LimiterBindings & Record<string, unknown>;
-export type EdgeContext = Context<{ Bindings: EdgeEnv }>;
+export interface EdgeVariables {
+  /** Id of this request in responses and logs, set for every `/send`. */
+  requestId: string;
+}
+export type EdgeContext = Context<{
+  Bindings: EdgeEnv;
+  Variables: EdgeVariables;
+}>;
 
 /** Seconds a client is asked to wait when the limiter is unavailable. */
 const UNAVAILABLE_RETRY_AFTER_SECONDS = 1;
@@ -32,7 +39,8 @@ export function rejectJson(
   status: 400 | 403 | 404 | 405 | 413 | 429 | 500 | 503,
   body: Record<string, unknown>,
 ): Response {
-  return c.json({ admitted: false, ...body }, status);
+  const requestId = c.get("requestId");
+  return c.json({ admitted: false, requestId, ...body }, status);
 }
 
 /** Header set when monitor mode lets through a request it would block. */

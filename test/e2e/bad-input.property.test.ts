@@ -5,7 +5,6 @@
  * quota, and the coordinator rejects callers without its secret.
  */
 import fc from "fast-check";
-import net from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   startHarness,
@@ -13,6 +12,7 @@ import {
   type SendOptions,
   type SentResponse,
 } from "./harness";
+import { sendOverSocket } from "./raw-http";
 
 // Windows of 10 minutes, so no admission expires while the file runs and a
 // drop in `remaining` is only what the requests of one run consumed.
@@ -54,107 +54,6 @@ afterAll(async () => {
 /** Encodes text as UTF-8 and spells each byte as one Latin-1 character. */
 function toLatin1Bytes(text: string): string {
   return Buffer.from(text, "utf8").toString("latin1");
-}
-
-/** Parses a raw HTTP/1.1 response, or returns undefined while incomplete. */
-function parseRawResponse(
-  raw: Buffer,
-  method: string,
-  closed: boolean,
-): SentResponse | undefined {
-  const headEnd = raw.indexOf("\r\n\r\n");
-  if (headEnd === -1) return undefined;
-  const [statusLine = "", ...fieldLines] = raw
-    .subarray(0, headEnd)
-    .toString("latin1")
-    .split("\r\n");
-  const headers = new Headers();
-  for (const line of fieldLines) {
-    const colon = line.indexOf(":");
-    headers.append(line.slice(0, colon), line.slice(colon + 1).trim());
-  }
-  const status = Number(statusLine.split(" ")[1]);
-  const bodyBytes = raw.subarray(headEnd + 4);
-  const expectedLength = Number(headers.get("content-length") ?? NaN);
-  const bodyless = method === "HEAD" || status === 204 || status === 304;
-  if (!bodyless && !closed && !(bodyBytes.length >= expectedLength)) {
-    return undefined;
-  }
-  const text = bodyless ? "" : bodyBytes.toString("utf8");
-  let body: Record<string, unknown> = {};
-  try {
-    body = text === "" ? {} : (JSON.parse(text) as Record<string, unknown>);
-  } catch {
-    body = { unparsed: text };
-  }
-  return { status, headers, body };
-}
-
-/**
- * Sends one request over a raw socket, so header values may contain control
- * characters, which Node's fetch rejects. The body is sent with
- * Content-Length or as one well-formed chunk.
- * NOTE: malformed chunk framing (a bad size line, a chunk extension or a
- * body cut short) gets a 500 internal_error from the edge, so it is not sent.
- */
-function sendOverSocket(
-  base: string,
-  options: SendOptions,
-  chunked: boolean,
-): Promise<SentResponse> {
-  const url = new URL(base);
-  const method = options.method ?? "POST";
-  const body = Buffer.from(options.body ?? "", "latin1");
-  const fields = {
-    host: url.host,
-    "x-session-id": options.sessionId ?? "s-default",
-    "x-ip-address": options.ipAddress ?? "203.0.113.7",
-    "user-agent": options.userAgent ?? "T/1",
-    ...options.headers,
-  };
-  const head = [`${method} ${options.path ?? "/send"} HTTP/1.1`];
-  for (const [name, value] of Object.entries(fields)) {
-    head.push(`${name}: ${value}`);
-  }
-  head.push(
-    chunked ? "transfer-encoding: chunked" : `content-length: ${body.length}`,
-  );
-  const framedBody = chunked
-    ? Buffer.concat([
-        body.length > 0
-          ? Buffer.from(`${body.length.toString(16)}\r\n`, "latin1")
-          : Buffer.alloc(0),
-        body,
-        Buffer.from(body.length > 0 ? "\r\n0\r\n\r\n" : "0\r\n\r\n", "latin1"),
-      ])
-    : body;
-  const request = Buffer.concat([
-    Buffer.from(`${head.join("\r\n")}\r\n\r\n`, "latin1"),
-    framedBody,
-  ]);
-
-  return new Promise((resolve, reject) => {
-    const socket = net.connect(Number(url.port), url.hostname);
-    let received = Buffer.alloc(0);
-    socket.setTimeout(15_000, () =>
-      socket.destroy(new Error("no complete response within 15 s")),
-    );
-    socket.on("data", (chunk: Buffer) => {
-      received = Buffer.concat([received, chunk]);
-      const response = parseRawResponse(received, method, false);
-      if (response) {
-        socket.destroy();
-        resolve(response);
-      }
-    });
-    socket.on("error", reject);
-    socket.on("close", () => {
-      const response = parseRawResponse(received, method, true);
-      if (response) resolve(response);
-      else reject(new Error("connection closed before a response"));
-    });
-    socket.write(request);
-  });
 }
 
 /**

@@ -194,6 +194,7 @@ describe("POST /send", () => {
     const response = await send({ method: "OPTIONS", body: null });
     expect(response.status).toBe(204);
     expect(response.headers.get("allow")).toBe("POST, OPTIONS");
+    expect(response.headers.get("ratelimit-policy")).toContain('"session"');
   });
 
   it("answers 404 elsewhere", async () => {
