@@ -13,6 +13,7 @@ import {
   stopProcess,
   Topology,
   TopologyStartError,
+  type RunningProcess,
 } from "./lib/topology";
 
 interface LauncherSettings {
@@ -56,8 +57,80 @@ function readSettings(env: NodeJS.ProcessEnv): LauncherSettings {
     coordinatorPort,
     backendPorts,
     dataDir,
-    logDir: path.resolve(ROOT_DIR, ".data/logs"),
+    logDir: path.resolve(ROOT_DIR, env.LOG_DIR ?? ".data/logs"),
   };
+}
+
+/**
+ * Returns a process's output line as one JSON object with a `process` field.
+ * workerd's own messages are plain text and may quote raw request bytes, so
+ * they are wrapped as an escaped `message` instead of passed on as they are.
+ */
+function toJsonLogLine(name: string, line: string): string {
+  if (line.startsWith("{")) {
+    try {
+      const event = JSON.parse(line) as Record<string, unknown>;
+      return JSON.stringify({ process: name, ...event });
+    } catch {
+      // Not JSON after all: wrapped below.
+    }
+  }
+  return JSON.stringify({
+    time: new Date().toISOString(),
+    process: name,
+    event: "runtime_output",
+    message: line,
+  });
+}
+
+/**
+ * Restarts any process that ends while the launcher runs, after a second,
+ * so a crashed coordinator comes back with its stored windows and the
+ * backends answer 503 meanwhile instead of disappearing.
+ */
+function superviseProcesses(
+  topology: Topology,
+  isStopping: () => boolean,
+): void {
+  const watch = (
+    running: RunningProcess,
+    restart: () => Promise<RunningProcess>,
+  ) => {
+    running.child.once("exit", (code, signal) => {
+      if (isStopping()) return;
+      console.error(
+        JSON.stringify({
+          time: new Date().toISOString(),
+          level: "warn",
+          event: "process_exited",
+          process: running.name,
+          exitCode: code,
+          signal,
+          restartInMs: 1_000,
+        }),
+      );
+      setTimeout(() => {
+        if (isStopping()) return;
+        restart().then(
+          (next) => watch(next, restart),
+          (error: unknown) => {
+            console.error(
+              `error: cannot restart ${running.name}: ${String(error)}`,
+            );
+            process.exit(1);
+          },
+        );
+      }, 1_000);
+    });
+  };
+
+  watch(topology.coordinator!, async () => {
+    await topology.startCoordinator();
+    return topology.coordinator!;
+  });
+  topology.backends.forEach((backend, index) =>
+    watch(backend, () => topology.restartBackend(index)),
+  );
 }
 
 async function main(): Promise<void> {
@@ -77,12 +150,22 @@ async function main(): Promise<void> {
   const settings = readSettings(process.env);
 
   // With the simulator's progress line on the terminal, process logs go to
-  // files; without it they stream to the terminal with a name prefix.
+  // files; without it they stream to stdout. Either way each line is one
+  // JSON object that names its process.
   const logFiles = new Map<string, WriteStream>();
-  if (simulate) mkdirSync(settings.logDir, { recursive: true });
-  const output = (name: string, line: string): void => {
+  if (simulate) {
+    try {
+      mkdirSync(settings.logDir, { recursive: true });
+    } catch (error) {
+      fail(
+        `cannot create LOG_DIR ${settings.logDir}: ${(error as Error).message}`,
+      );
+    }
+  }
+  const output = (name: string, rawLine: string): void => {
+    const line = toJsonLogLine(name, rawLine);
     if (!simulate) {
-      process.stdout.write(`[${name}] ${line}\n`);
+      process.stdout.write(`${line}\n`);
       return;
     }
     let file = logFiles.get(name);
@@ -137,17 +220,11 @@ async function main(): Promise<void> {
       `process logs: ${path.relative(ROOT_DIR, settings.logDir)}/*.log`,
     );
 
+  superviseProcesses(topology, () => stopping);
   if (!simulate) {
     console.log("press Ctrl-C to stop");
     process.on("SIGINT", () => void shutdown(0));
     process.on("SIGTERM", () => void shutdown(0));
-    for (const running of [topology.coordinator, ...topology.backends]) {
-      running?.child.once("exit", (code) => {
-        if (stopping) return;
-        console.error(`error: ${running.name} exited with code ${code}`);
-        void shutdown(1);
-      });
-    }
     return;
   }
 

@@ -177,7 +177,13 @@ export class Topology {
         `port ${coordinatorPort} (coordinator) is already in use`,
       );
     }
-    mkdirSync(dataDir, { recursive: true });
+    try {
+      mkdirSync(dataDir, { recursive: true });
+    } catch (error) {
+      throw new TopologyStartError(
+        `cannot create the data folder ${dataDir}: ${(error as Error).message}`,
+      );
+    }
     const coordinator = this.#spawn(
       "coordinator",
       coordinatorPort,
@@ -194,37 +200,51 @@ export class Topology {
     await waitForPort(this.host, coordinatorPort, coordinator.child, 15_000);
   }
 
+  #spawnBackend(index: number): RunningProcess {
+    const { coordinatorPort, backendPorts } = this.#options;
+    const port = backendPorts[index]!;
+    return this.#spawn(
+      `backend${index + 1}`,
+      port,
+      [
+        "docker/backend.capnp",
+        "--socket-addr",
+        `http=${this.host}:${port}`,
+        "--external-addr",
+        `coordinator=${this.host}:${coordinatorPort}`,
+      ],
+      {
+        BACKEND_NAME: `backend${index + 1}`,
+        ...this.#options.backendEnv?.[index],
+      },
+    );
+  }
+
   /** Starts every backend process and waits until each listens. */
   async startBackends(): Promise<void> {
-    const { coordinatorPort, backendPorts } = this.#options;
-    for (const port of backendPorts) {
+    for (const port of this.#options.backendPorts) {
       if (await isPortInUse(this.host, port)) {
         throw new TopologyStartError(
           `port ${port} (backend) is already in use`,
         );
       }
     }
-    for (const [index, port] of backendPorts.entries()) {
-      const name = `backend${index + 1}`;
-      const backend = this.#spawn(
-        name,
-        port,
-        [
-          "docker/backend.capnp",
-          "--socket-addr",
-          `http=${this.host}:${port}`,
-          "--external-addr",
-          `coordinator=${this.host}:${coordinatorPort}`,
-        ],
-        { BACKEND_NAME: name, ...this.#options.backendEnv?.[index] },
-      );
-      this.backends.push(backend);
+    for (const index of this.#options.backendPorts.keys()) {
+      this.backends.push(this.#spawnBackend(index));
     }
     await Promise.all(
       this.backends.map((backend) =>
         waitForPort(this.host, backend.port, backend.child, 15_000),
       ),
     );
+  }
+
+  /** Starts backend `index` again after its process ended. */
+  async restartBackend(index: number): Promise<RunningProcess> {
+    const backend = this.#spawnBackend(index);
+    this.backends[index] = backend;
+    await waitForPort(this.host, backend.port, backend.child, 15_000);
+    return backend;
   }
 
   /** Starts the coordinator, then the backends, and waits until all are ready. */
