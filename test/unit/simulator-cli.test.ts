@@ -194,7 +194,10 @@ interface CliResult {
   stderr: string;
 }
 
-/** Runs the CLI; sends `stopSignal` after `stopAfterMs` when both are set. */
+/**
+ * Runs the CLI. With `stop`, sends the signal `afterMs` after the CLI logged
+ * that it started, so a slow start on a loaded machine cannot race it.
+ */
 async function runCli(
   args: readonly string[],
   stop?: { signal: NodeJS.Signals; afterMs: number },
@@ -207,12 +210,14 @@ async function runCli(
   let stdout = "";
   let stderr = "";
   child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
-  child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+  let stopTimer: NodeJS.Timeout | undefined;
+  child.stderr.on("data", (chunk: Buffer) => {
+    stderr += chunk.toString();
+    if (stop && !stopTimer && stderr.includes('"simulator_started"')) {
+      stopTimer = setTimeout(() => child.kill(stop.signal), stop.afterMs);
+    }
+  });
   const killTimer = setTimeout(() => child.kill("SIGKILL"), 30_000);
-  const stopTimer =
-    stop === undefined
-      ? undefined
-      : setTimeout(() => child.kill(stop.signal), stop.afterMs);
   const [exitCode] = (await once(child, "exit")) as [number | null];
   clearTimeout(killTimer);
   clearTimeout(stopTimer);
@@ -417,7 +422,18 @@ describe("simulator CLI", () => {
   it("prints the report after SIGTERM", async () => {
     const fixture = await startFixture(EXACT_LIMITER);
     const result = await runCli(
-      ["--servers", fixture.urls, "--seed", "9", "--quiet"],
+      [
+        "--servers",
+        fixture.urls,
+        "--seed",
+        "9",
+        "--quiet",
+        // Judge with the fixture's own windows.
+        "--global-window",
+        "2",
+        "--session-window",
+        "2",
+      ],
       { signal: "SIGTERM", afterMs: 2_500 },
     );
     expect(result.exitCode, result.stderr).toBe(0);
