@@ -8,7 +8,7 @@ import type { WindowStatus } from "./sliding-window";
 export const DECIDE_PATH = "/v1/decide";
 export const READY_PATH = "/v1/ready";
 /**
- * `POST /v1/cancel`: the edge gave up waiting for a decision (and answered
+ * `POST /v1/cancel`: the edge gave up waiting for a decision (and returned
  * 503), so an admission made for that request must be given back.
  */
 export const CANCEL_PATH = "/v1/cancel";

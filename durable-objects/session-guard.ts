@@ -41,7 +41,7 @@ const CANCELLED_MEMORY_MS = 60_000;
 /** Most cancellations remembered per session; older ones are dropped. */
 const MAX_CANCELLED = 256;
 
-/** What `decide` returns for a request the edge has already given up on. */
+/** Result of `decide` for a request the edge has already given up on. */
 export interface CancelledDecision {
   admitted: false;
   reason: "cancelled";
@@ -237,7 +237,7 @@ export class SessionGuard extends DurableObject<SessionGuardEnv> {
       };
     }
 
-    // The edge may have given up while the global limiter answered.
+    // The edge may have given up while the global limiter was deciding.
     if (this.#cancelled.delete(request.requestId)) {
       this.#log = removeEntry(this.#log, nowMs);
       await this.#globalLimiter().release(global.atMs);
@@ -272,7 +272,7 @@ export class SessionGuard extends DurableObject<SessionGuardEnv> {
   }
 
   /**
-   * Gives back the admission of a request the edge answered with 503 after
+   * Gives back the admission of a request that the edge rejected with 503 after
    * its timeout, so a failed request consumes no quota. A cancellation that
    * arrives before its request is remembered for a minute and the request
    * is then refused. Returns whether an admission was given back.

@@ -1,8 +1,8 @@
 /**
- * Memory benchmark (not a pass/fail test): sends rounds of requests with
- * never-seen session ids through both backends and reports the resident
- * memory of every workerd process after each round and after an idle pause,
- * to show whether memory stays flat as distinct sessions accumulate.
+ * Memory benchmark (not a pass/fail test). It sends rounds of requests with
+ * never-seen session ids through both backends. After each round and after
+ * an idle pause it reports the resident memory of every workerd process, to
+ * show whether memory stays flat as distinct sessions accumulate.
  *
  *   npm run bench:memory -- [--rounds 4] [--sessions-per-round 5000]
  *                           [--concurrency 16] [--idle-seconds 20]

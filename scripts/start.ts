@@ -86,7 +86,7 @@ function toJsonLogLine(name: string, line: string): string {
 /**
  * Restarts any process that ends while the launcher runs, after a second,
  * so a crashed coordinator comes back with its stored windows and the
- * backends answer 503 meanwhile instead of disappearing.
+ * backends return 503 meanwhile instead of disappearing.
  */
 function superviseProcesses(
   topology: Topology,

@@ -89,8 +89,8 @@ async function handleSend(c: EdgeContext): Promise<Response> {
     if (!(error instanceof LimiterUnavailableError)) throw error;
     response = limiterFailureResponse(c, config, requestId, error);
     if (config.failMode === "closed") {
-      // The coordinator may still admit the request after the timeout; the
-      // client was told it was not admitted, so give the quota back.
+      // The coordinator may still admit the request after the timeout. The
+      // client received a 503, so the quota must be given back.
       c.executionCtx.waitUntil(
         cancelAfterFailure(c, config, requestId, identity.sessionId),
       );
@@ -139,7 +139,7 @@ export function createApp(): Hono<EdgeSchema> {
     }
   });
 
-  // Every /send answer carries a request id and names the policies,
+  // Every /send response carries a request id and names the policies,
   // whatever its status.
   app.use("/send", async (c, next) => {
     c.set("requestId", crypto.randomUUID());

@@ -84,7 +84,7 @@ export async function requestDecision(
 
 /**
  * Asks the coordinator to give back any admission made for a request that
- * the edge answered 503 after its timeout. Returns whether one was released.
+ * the edge rejected with 503 after its timeout. Returns whether one was released.
  */
 export async function cancelDecision(
   env: LimiterBindings,

@@ -146,7 +146,7 @@ describe("coordinator restarts and failures", () => {
   });
 
   it("gives back quota taken by a request answered 503", async () => {
-    // The coordinator is paused, so the edge times out and answers 503; the
+    // The coordinator is paused, so the edge times out and returns 503, the
     // decision is made after the pause and must then be cancelled.
     const coordinator = harness.topology.coordinator!.child;
     coordinator.kill("SIGSTOP");

@@ -1,5 +1,5 @@
 /**
- * Broken request bodies that workerd passes to the worker: the edge answers
+ * Broken request bodies that workerd passes to the worker: the edge returns
  * 400 `invalid_body` as JSON and consumes no quota.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";

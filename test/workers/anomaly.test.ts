@@ -61,7 +61,7 @@ describe("User-Agent binding", () => {
     const body = await response.json<Record<string, unknown>>();
     expect(body.reason).toBe("fingerprint_mismatch");
     expect(String(body.message)).toContain("owner");
-    // Neither the owner's address nor its network appears in the answer.
+    // Neither the owner's address nor its network appears in the response.
     expect(JSON.stringify(body)).not.toContain("203.0.113");
     expect(response.headers.get("retry-after")).toBeNull();
   });
