@@ -57,24 +57,28 @@ async function callCoordinator(
   return response;
 }
 
-/** Asks the coordinator to decide one request, within `timeoutMs`. */
-export async function requestDecision(
+/**
+ * POSTs `body` as JSON to a coordinator route within `timeoutMs` and returns
+ * the parsed JSON response.
+ */
+async function postJson<T>(
   env: LimiterBindings,
-  request: DecisionRequest,
+  path: string,
+  body: unknown,
   timeoutMs: number,
-): Promise<Decision> {
+): Promise<T> {
   const response = await callCoordinator(
     env,
-    DECIDE_PATH,
+    path,
     {
       method: "POST",
       headers: { "content-type": "application/json" },
-      body: JSON.stringify(request),
+      body: JSON.stringify(body),
     },
     timeoutMs,
   );
   try {
-    return (await response.json()) as Decision;
+    return (await response.json()) as T;
   } catch (error) {
     throw new LimiterUnavailableError(
       `coordinator sent invalid JSON: ${String(error)}`,
@@ -82,26 +86,31 @@ export async function requestDecision(
   }
 }
 
+/** Asks the coordinator to decide one request, within `timeoutMs`. */
+export function requestDecision(
+  env: LimiterBindings,
+  request: DecisionRequest,
+  timeoutMs: number,
+): Promise<Decision> {
+  return postJson<Decision>(env, DECIDE_PATH, request, timeoutMs);
+}
+
 /**
  * Asks the coordinator to give back any admission made for a request that
- * the edge rejected with 503 after its timeout. Returns whether one was released.
+ * the edge rejected with 503 after its timeout. Returns whether one was
+ * released.
  */
 export async function cancelDecision(
   env: LimiterBindings,
   request: CancelRequest,
   timeoutMs: number,
 ): Promise<boolean> {
-  const response = await callCoordinator(
+  const body = await postJson<{ released?: boolean }>(
     env,
     CANCEL_PATH,
-    {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify(request),
-    },
+    request,
     timeoutMs,
   );
-  const body = (await response.json()) as { released?: boolean };
   return body.released === true;
 }
 

@@ -51,7 +51,7 @@ describe("malformed chunked bodies", () => {
     const response = await sendRawBytes(
       harness.a,
       chunkedRequest(harness.a, "s-cut-short", "10\r\nonly-part"),
-      true,
+      { halfClose: true },
     );
     expect(response.status).toBe(400);
     expect(response.body.reason).toBe("invalid_body");

@@ -80,6 +80,21 @@ export function sendOverSocket(
     framedBody,
   ]);
 
+  return sendRawBytes(base, request, { method });
+}
+
+/**
+ * Sends `request` bytes as they are and reads one response. `method` tells
+ * whether a body is expected (not for HEAD). With `halfClose`, the socket's
+ * write side is closed after sending, as a client that gives up on its body
+ * would.
+ */
+export function sendRawBytes(
+  base: string,
+  request: Buffer,
+  { method = "POST", halfClose = false } = {},
+): Promise<SentResponse> {
+  const url = new URL(base);
   return new Promise((resolve, reject) => {
     const socket = net.connect(Number(url.port), url.hostname);
     let received = Buffer.alloc(0);
@@ -97,41 +112,6 @@ export function sendOverSocket(
     socket.on("error", reject);
     socket.on("close", () => {
       const response = parseRawResponse(received, method, true);
-      if (response) resolve(response);
-      else reject(new Error("connection closed before a response"));
-    });
-    socket.write(request);
-  });
-}
-
-/**
- * Sends `request` bytes as they are and reads one response. With
- * `halfClose`, the socket's write side is closed after sending, as a client
- * that gives up on its body would.
- */
-export function sendRawBytes(
-  base: string,
-  request: Buffer,
-  halfClose = false,
-): Promise<SentResponse> {
-  const url = new URL(base);
-  return new Promise((resolve, reject) => {
-    const socket = net.connect(Number(url.port), url.hostname);
-    let received = Buffer.alloc(0);
-    socket.setTimeout(15_000, () =>
-      socket.destroy(new Error("no complete response within 15 s")),
-    );
-    socket.on("data", (chunk: Buffer) => {
-      received = Buffer.concat([received, chunk]);
-      const response = parseRawResponse(received, "POST", false);
-      if (response) {
-        socket.destroy();
-        resolve(response);
-      }
-    });
-    socket.on("error", reject);
-    socket.on("close", () => {
-      const response = parseRawResponse(received, "POST", true);
       if (response) resolve(response);
       else reject(new Error("connection closed before a response"));
     });
