@@ -84,7 +84,7 @@ export function sendOverSocket(
 }
 
 /**
- * Sends `request` bytes as they are and reads one response. `method` tells
+ * Sends `request` bytes as they are and reads one response. `method` decides
  * whether a body is expected (not for HEAD). With `halfClose`, the socket's
  * write side is closed after sending, as a client that gives up on its body
  * would.
