@@ -40,6 +40,7 @@ const limiterWorker :Workerd.Worker = (
     (name = "MAX_OWNER_CANDIDATES", fromEnvironment = "MAX_OWNER_CANDIDATES"),
     (name = "IPV4_NETWORK_PREFIX", fromEnvironment = "IPV4_NETWORK_PREFIX"),
     (name = "IPV6_NETWORK_PREFIX", fromEnvironment = "IPV6_NETWORK_PREFIX"),
+    (name = "SESSION_SHARDS", fromEnvironment = "SESSION_SHARDS"),
   ],
   durableObjectNamespaces = [
     (className = "SessionGuard", uniqueKey = "edge-session-guard-SessionGuard", enableSql = true),

@@ -12,6 +12,7 @@ import {
 } from "./protocol";
 import { GLOBAL_LIMITER_NAME, type SessionGuard } from "./session-guard";
 import { timingSafeEqualText } from "./secret";
+import { guardObjectName } from "./guard-placement";
 
 export interface CoordinatorEnv {
   SESSION_GUARD: DurableObjectNamespace<SessionGuard>;
@@ -49,6 +50,14 @@ function parseDecisionRequest(value: unknown): DecisionRequest | undefined {
  * processes or containers it is plain HTTP, guarded by a shared secret.
  */
 export class Coordinator extends WorkerEntrypoint<CoordinatorEnv> {
+  /** The SessionGuard that owns `sessionId` under the configured sharding. */
+  #guard(sessionId: string): DurableObjectStub<SessionGuard> {
+    const { sessionShards } = configFromEnv(this.env);
+    return this.env.SESSION_GUARD.getByName(
+      guardObjectName(sessionId, sessionShards),
+    );
+  }
+
   override async fetch(request: Request): Promise<Response> {
     const secret = this.env.COORDINATOR_SECRET;
     if (secret) {
@@ -92,8 +101,7 @@ export class Coordinator extends WorkerEntrypoint<CoordinatorEnv> {
       if (!isValidSessionId(sessionId)) {
         return jsonError(400, "invalid_request", "invalid session id");
       }
-      const guard = this.env.SESSION_GUARD.getByName(sessionId);
-      return Response.json(await guard.inspect(sessionId));
+      return Response.json(await this.#guard(sessionId).inspect(sessionId));
     }
     if (pathname === CANCEL_PATH && request.method === "POST") {
       let cancel: { requestId?: unknown; sessionId?: unknown } = {};
@@ -114,8 +122,10 @@ export class Coordinator extends WorkerEntrypoint<CoordinatorEnv> {
           "body is not a valid cancel request",
         );
       }
-      const guard = this.env.SESSION_GUARD.getByName(sessionId);
-      return Response.json({ released: await guard.cancel(requestId) });
+      const guard = this.#guard(sessionId);
+      return Response.json({
+        released: await guard.cancel(sessionId, requestId),
+      });
     }
     if (pathname !== DECIDE_PATH) {
       return jsonError(404, "not_found", `no coordinator route ${pathname}`);
@@ -138,7 +148,7 @@ export class Coordinator extends WorkerEntrypoint<CoordinatorEnv> {
       );
     }
 
-    const guard = this.env.SESSION_GUARD.getByName(decisionRequest.sessionId);
+    const guard = this.#guard(decisionRequest.sessionId);
     const decision = await guard.decide(decisionRequest);
     if (!decision.admitted && decision.reason === "cancelled") {
       return jsonError(409, "cancelled", "the edge cancelled this request");

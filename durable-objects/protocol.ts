@@ -91,8 +91,13 @@ export function isBlockDecision(decision: Decision): decision is BlockDecision {
 /** A session's stored state, for operators and tests (`GET /v1/sessions/{id}`). */
 export interface SessionInspection {
   sessionId: string;
-  /** Number of keys in the object's storage; 0 once the alarm cleaned up. */
-  storedKeys: number;
+  /** Whether storage holds this session; false once the alarm cleaned up. */
+  stored: boolean;
+  /**
+   * Sessions stored by the object that owns this one: 1 at most with one
+   * object per session id, more when objects are shared (SESSION_SHARDS).
+   */
+  sessionsInObject: number;
   /** Admission times still inside the session window, epoch ms. */
   admissions: number[];
   owner: { ip: string; network: string; userAgent: string } | null;

@@ -1,4 +1,5 @@
 import { DurableObject } from "cloudflare:workers";
+import { LRUCache } from "lru-cache";
 import { configFromEnv, type LimiterConfig } from "../worker/config";
 import { logEvent } from "../worker/log";
 import { toFingerprint } from "./anomaly/fingerprint";
@@ -17,6 +18,7 @@ import type {
   SessionInspection,
 } from "./protocol";
 import { sumRisk } from "./anomaly/session-risk";
+import { SessionStore, type StoredSession } from "./session-store";
 import {
   checkWindow,
   insertEntry,
@@ -25,9 +27,6 @@ import {
   toRetryAfterSeconds,
   type WindowPolicy,
 } from "./sliding-window";
-
-const LOG_KEY = "admissions";
-const ANOMALY_KEY = "anomaly";
 
 export interface SessionGuardEnv {
   GLOBAL_LIMITER: DurableObjectNamespace<GlobalLimiter>;
@@ -38,8 +37,14 @@ export const GLOBAL_LIMITER_NAME = "global";
 
 /** How long a cancellation that arrived before its request is remembered. */
 const CANCELLED_MEMORY_MS = 60_000;
-/** Most cancellations remembered per session; older ones are dropped. */
-const MAX_CANCELLED = 256;
+/** Most cancellations remembered per object; older ones are dropped. */
+const MAX_CANCELLED = 1024;
+/**
+ * Idle sessions an object keeps in memory. Stored sessions that drop out are
+ * read again from storage; sessions kept only in memory lose their
+ * provisional owner, as they would if the object restarted.
+ */
+export const MAX_IDLE_SESSIONS = 1000;
 
 /** Result of `decide` for a request the edge has already given up on. */
 export interface CancelledDecision {
@@ -54,8 +59,18 @@ const OWNER_MISMATCH_MESSAGE =
 const CANCELLED: CancelledDecision = { admitted: false, reason: "cancelled" };
 
 interface RecentAdmission {
+  sessionId: string;
   sessionAtMs: number;
   globalAtMs: number;
+}
+
+/** One session's state while it is in memory. */
+interface SessionEntry extends StoredSession {
+  sessionId: string;
+  /** Whether storage has a row for this session. */
+  stored: boolean;
+  /** Calls that are using this entry now; such an entry is never dropped. */
+  inFlight: number;
 }
 
 function toAnomalyPolicy(config: LimiterConfig): AnomalyPolicy {
@@ -69,26 +84,45 @@ function toAnomalyPolicy(config: LimiterConfig): AnomalyPolicy {
   };
 }
 
+/** Returns when a session's state stops mattering, or undefined if it is empty. */
+function sessionExpiresAt(
+  session: StoredSession,
+  config: LimiterConfig,
+): number | undefined {
+  const newest = session.log[session.log.length - 1];
+  const logEnd =
+    newest === undefined ? 0 : newest + config.sessionWindowSeconds * 1000;
+  const anomalyEnd = session.anomaly
+    ? anomalyStateExpiresAt(session.anomaly, toAnomalyPolicy(config))
+    : 0;
+  const end = Math.max(logEnd, anomalyEnd);
+  return end === 0 ? undefined : end;
+}
+
 /**
- * One instance per session id. It serializes that session's decisions: the
- * fingerprint check, the session's sliding log, then the global slot from
- * the GlobalLimiter.
+ * Serializes the decisions of the sessions it owns: the fingerprint check,
+ * the session's sliding log, then the global slot from the GlobalLimiter.
+ * It owns one session id, or a shard of them (see `guard-placement.ts`); the
+ * code is the same, as every session is kept under its own id.
  *
  * State lives in SQLite-backed storage rather than only in memory, because the
  * runtime may evict or restart the object at any time and a restart must not
- * hand a session a fresh window or forget its owner. An alarm deletes the
- * state once it can no longer affect a decision, so storage stays bounded
- * however many session ids appear.
+ * hand a session a fresh window or forget its owner. An alarm deletes each
+ * session once it can no longer affect a decision, so storage stays bounded
+ * however many session ids appear, and memory holds at most
+ * `MAX_IDLE_SESSIONS` idle sessions besides those being decided.
  */
 export class SessionGuard extends DurableObject<SessionGuardEnv> {
-  #log: number[];
-  #anomaly: AnomalyState | undefined;
-  /** Whether storage contains anything for this session. */
-  #stored: boolean;
+  readonly #store: SessionStore;
+  /** Sessions with a call in progress, by id. */
+  #active = new Map<string, SessionEntry>();
+  /** Recently used sessions with no call in progress, by id. */
+  #idle = new LRUCache<string, SessionEntry>({ max: MAX_IDLE_SESSIONS });
   /**
    * Admissions still inside the session window, by request id, so that a
    * cancellation can give them back. Kept in memory only: after a restart a
    * late cancellation finds nothing and the slot stays used until it expires.
+   * At most the global limit's worth of admissions fit in one window.
    */
   #recent = new Map<string, RecentAdmission>();
   /** Cancellations that arrived before or during their request, by id. */
@@ -96,9 +130,7 @@ export class SessionGuard extends DurableObject<SessionGuardEnv> {
 
   constructor(ctx: DurableObjectState, env: SessionGuardEnv) {
     super(ctx, env);
-    this.#log = ctx.storage.kv.get<number[]>(LOG_KEY) ?? [];
-    this.#anomaly = ctx.storage.kv.get<AnomalyState>(ANOMALY_KEY);
-    this.#stored = this.#log.length > 0 || this.#anomaly !== undefined;
+    this.#store = new SessionStore(ctx.storage.sql);
   }
 
   #config(): LimiterConfig {
@@ -110,10 +142,44 @@ export class SessionGuard extends DurableObject<SessionGuardEnv> {
   }
 
   /**
-   * Runs the fingerprint check and stores its outcome. Returns the block
-   * decision to send, or a note for monitor mode, or nothing.
+   * Returns the session's entry and marks it in use. Every call that takes an
+   * entry gives it back with `#release`, so that all concurrent calls of a
+   * session share one entry and see each other's reservations.
+   */
+  #take(sessionId: string): SessionEntry {
+    let entry = this.#active.get(sessionId);
+    if (!entry) {
+      entry = this.#idle.get(sessionId);
+      this.#idle.delete(sessionId);
+      if (!entry) {
+        const stored = this.#store.load(sessionId);
+        entry = {
+          sessionId,
+          log: stored?.log ?? [],
+          anomaly: stored?.anomaly,
+          stored: stored !== undefined,
+          inFlight: 0,
+        };
+      }
+      this.#active.set(sessionId, entry);
+    }
+    entry.inFlight += 1;
+    return entry;
+  }
+
+  #release(entry: SessionEntry): void {
+    entry.inFlight -= 1;
+    if (entry.inFlight > 0) return;
+    this.#active.delete(entry.sessionId);
+    this.#idle.set(entry.sessionId, entry);
+  }
+
+  /**
+   * Runs the fingerprint check and records its outcome in the entry. Returns
+   * the block decision to send, or a note for monitor mode, or nothing.
    */
   #checkFingerprint(
+    entry: SessionEntry,
     request: DecisionRequest,
     nowMs: number,
     config: LimiterConfig,
@@ -123,12 +189,12 @@ export class SessionGuard extends DurableObject<SessionGuardEnv> {
       ipv6: config.ipv6NetworkPrefix,
     });
     const { state, verdict } = assessRequest(
-      this.#anomaly,
+      entry.anomaly,
       fingerprint,
       nowMs,
       toAnomalyPolicy(config),
     );
-    this.#anomaly = state;
+    entry.anomaly = state;
     if (!verdict.blocked) return {};
 
     const enforced = config.anomalyMode === "enforce";
@@ -171,8 +237,21 @@ export class SessionGuard extends DurableObject<SessionGuardEnv> {
     return { block };
   }
 
-  /** Decides one `/send` request of this session. */
+  /** Decides one `/send` request. */
   async decide(
+    request: DecisionRequest,
+  ): Promise<Decision | CancelledDecision> {
+    if (this.#cancelled.delete(request.requestId)) return CANCELLED;
+    const entry = this.#take(request.sessionId);
+    try {
+      return await this.#decide(entry, request);
+    } finally {
+      this.#release(entry);
+    }
+  }
+
+  async #decide(
+    entry: SessionEntry,
     request: DecisionRequest,
   ): Promise<Decision | CancelledDecision> {
     const nowMs = Date.now();
@@ -182,25 +261,27 @@ export class SessionGuard extends DurableObject<SessionGuardEnv> {
       windowMs: config.sessionWindowSeconds * 1000,
     };
 
-    if (this.#cancelled.delete(request.requestId)) return CANCELLED;
-
     // The anomaly check runs first, so a blocked request consumes no quota.
-    const { block, note } = this.#checkFingerprint(request, nowMs, config);
+    const { block, note } = this.#checkFingerprint(
+      entry,
+      request,
+      nowMs,
+      config,
+    );
     if (block) {
-      await this.#save(config, true);
+      await this.#save(entry, config, true);
       return block;
     }
 
-    const log = pruneLog(this.#log, nowMs, policy.windowMs);
-    this.#log = log;
-    const sessionCheck = checkWindow(log, nowMs, policy);
+    entry.log = pruneLog(entry.log, nowMs, policy.windowMs);
+    const sessionCheck = checkWindow(entry.log, nowMs, policy);
 
     if (!sessionCheck.allowed) {
       // The request would also need a global slot, so the honest wait is the
       // later of the two. Peeking records nothing in the global window.
       const global = await this.#globalLimiter().peek();
       const waitMs = Math.max(sessionCheck.retryAfterMs, global.retryAfterMs);
-      await this.#save(config, note !== undefined);
+      await this.#save(entry, config, note !== undefined);
       return {
         admitted: false,
         reason: "session_limit",
@@ -213,24 +294,24 @@ export class SessionGuard extends DurableObject<SessionGuardEnv> {
     // Reserve the slot before awaiting the global limiter: the runtime
     // delivers this session's other requests while we wait, and each of them
     // must see this one as counted or two could pass the same last slot.
-    this.#log = insertEntry(log, nowMs);
+    entry.log = insertEntry(entry.log, nowMs);
     let global;
     try {
       global = await this.#globalLimiter().acquire();
     } catch (error) {
-      this.#log = removeEntry(this.#log, nowMs);
+      entry.log = removeEntry(entry.log, nowMs);
       throw error;
     }
 
     if (!global.allowed) {
-      this.#log = removeEntry(this.#log, nowMs);
-      await this.#save(config, note !== undefined);
+      entry.log = removeEntry(entry.log, nowMs);
+      await this.#save(entry, config, note !== undefined);
       return {
         admitted: false,
         reason: "global_limit",
         retryAfterSeconds: toRetryAfterSeconds(global.retryAfterMs),
         limits: {
-          session: checkWindow(this.#log, nowMs, policy).status,
+          session: checkWindow(entry.log, nowMs, policy).status,
           global: global.status,
         },
         anomaly: note,
@@ -239,18 +320,18 @@ export class SessionGuard extends DurableObject<SessionGuardEnv> {
 
     // The edge may have given up while the global limiter was deciding.
     if (this.#cancelled.delete(request.requestId)) {
-      this.#log = removeEntry(this.#log, nowMs);
+      entry.log = removeEntry(entry.log, nowMs);
       await this.#globalLimiter().release(global.atMs);
       return CANCELLED;
     }
 
-    this.#rememberAdmission(request.requestId, nowMs, global.atMs, policy);
-    await this.#save(config, true);
+    this.#rememberAdmission(request, nowMs, global.atMs, policy);
+    await this.#save(entry, config, true);
     return {
       admitted: true,
       admittedAt: global.atMs,
       limits: {
-        session: checkWindow(this.#log, Date.now(), policy).status,
+        session: checkWindow(entry.log, Date.now(), policy).status,
         global: global.status,
       },
       anomaly: note,
@@ -258,7 +339,7 @@ export class SessionGuard extends DurableObject<SessionGuardEnv> {
   }
 
   #rememberAdmission(
-    requestId: string,
+    request: DecisionRequest,
     sessionAtMs: number,
     globalAtMs: number,
     policy: WindowPolicy,
@@ -268,7 +349,11 @@ export class SessionGuard extends DurableObject<SessionGuardEnv> {
         this.#recent.delete(id);
       }
     }
-    this.#recent.set(requestId, { sessionAtMs, globalAtMs });
+    this.#recent.set(request.requestId, {
+      sessionId: request.sessionId,
+      sessionAtMs,
+      globalAtMs,
+    });
   }
 
   /**
@@ -277,14 +362,19 @@ export class SessionGuard extends DurableObject<SessionGuardEnv> {
    * arrives before its request is remembered for a minute and the request
    * is then refused. Returns whether an admission was given back.
    */
-  async cancel(requestId: string): Promise<boolean> {
+  async cancel(sessionId: string, requestId: string): Promise<boolean> {
     const admission = this.#recent.get(requestId);
-    if (admission) {
+    if (admission && admission.sessionId === sessionId) {
       this.#recent.delete(requestId);
-      this.#log = removeEntry(this.#log, admission.sessionAtMs);
-      await this.#globalLimiter().release(admission.globalAtMs);
-      await this.#save(this.#config(), false);
-      logEvent("admission_cancelled", { requestId });
+      const entry = this.#take(sessionId);
+      try {
+        entry.log = removeEntry(entry.log, admission.sessionAtMs);
+        await this.#globalLimiter().release(admission.globalAtMs);
+        await this.#save(entry, this.#config(), false);
+      } finally {
+        this.#release(entry);
+      }
+      logEvent("admission_cancelled", { requestId, sessionId });
       return true;
     }
 
@@ -299,16 +389,21 @@ export class SessionGuard extends DurableObject<SessionGuardEnv> {
     return false;
   }
 
-  /** Reports what this object stores, without changing anything. */
+  /** Reports what this object holds for a session, without changing anything. */
   async inspect(sessionId: string): Promise<SessionInspection> {
     const nowMs = Date.now();
     const config = this.#config();
-    const anomaly = this.#anomaly;
+    const entry =
+      this.#active.get(sessionId) ??
+      this.#idle.peek(sessionId) ??
+      this.#store.load(sessionId);
+    const anomaly = entry?.anomaly;
     return {
       sessionId,
-      storedKeys: [...this.ctx.storage.kv.list()].length,
+      stored: this.#store.has(sessionId),
+      sessionsInObject: this.#store.count(),
       admissions: pruneLog(
-        this.#log,
+        entry?.log ?? [],
         nowMs,
         config.sessionWindowSeconds * 1000,
       ),
@@ -328,59 +423,62 @@ export class SessionGuard extends DurableObject<SessionGuardEnv> {
     };
   }
 
-  /** Returns when this session's state stops mattering, or undefined if empty. */
-  #expiresAt(config: LimiterConfig): number | undefined {
-    const newest = this.#log[this.#log.length - 1];
-    const logEnd =
-      newest === undefined ? 0 : newest + config.sessionWindowSeconds * 1000;
-    const anomalyEnd = this.#anomaly
-      ? anomalyStateExpiresAt(this.#anomaly, toAnomalyPolicy(config))
-      : 0;
-    const end = Math.max(logEnd, anomalyEnd);
-    return end === 0 ? undefined : end;
-  }
-
   /**
    * Writes the session's state and makes sure a cleanup alarm is pending.
    * A session that was never admitted, blocked or flagged stays in memory
    * only (`durable` false), so a flood of fresh session ids that all hit the
    * global limit writes nothing to disk. Such a session loses only its
-   * provisional owner if the object restarts.
+   * provisional owner if the object restarts or drops it from memory.
    */
-  async #save(config: LimiterConfig, durable: boolean): Promise<void> {
-    if (!durable && !this.#stored) return;
-    this.ctx.storage.kv.put(LOG_KEY, this.#log);
-    if (this.#anomaly) this.ctx.storage.kv.put(ANOMALY_KEY, this.#anomaly);
-    this.#stored = true;
-    await this.#scheduleCleanup(config);
-  }
-
-  /**
-   * Makes sure a cleanup alarm is pending. Every request pushes the expiry
-   * later, but moving the alarm each time would cost a storage write per
-   * request, so an earlier alarm is left alone: when it fires, `alarm()`
-   * finds the state still live and sets the next one.
-   */
-  async #scheduleCleanup(config: LimiterConfig): Promise<void> {
-    const expiresAt = this.#expiresAt(config);
-    if (expiresAt === undefined) return;
-    if ((await this.ctx.storage.getAlarm()) === null) {
+  async #save(
+    entry: SessionEntry,
+    config: LimiterConfig,
+    durable: boolean,
+  ): Promise<void> {
+    if (!durable && !entry.stored) return;
+    const expiresAt = sessionExpiresAt(entry, config);
+    if (expiresAt === undefined) {
+      this.#store.remove(entry.sessionId);
+      entry.stored = false;
+      return;
+    }
+    this.#store.save(
+      entry.sessionId,
+      { log: entry.log, anomaly: entry.anomaly },
+      expiresAt,
+    );
+    entry.stored = true;
+    // Moving the alarm on every request would cost a write each time. A later
+    // expiry is left to the pending alarm, which sets the next one when it
+    // fires; only an earlier one moves it.
+    const alarmAt = await this.ctx.storage.getAlarm();
+    if (alarmAt === null || alarmAt > expiresAt) {
       await this.ctx.storage.setAlarm(expiresAt);
     }
   }
 
   override async alarm(): Promise<void> {
-    const config = this.#config();
     const nowMs = Date.now();
-    const expiresAt = this.#expiresAt(config);
+    for (const sessionId of this.#store.removeExpired(nowMs)) {
+      const entry = this.#active.get(sessionId) ?? this.#idle.peek(sessionId);
+      if (entry) entry.stored = false;
+      this.#idle.delete(sessionId);
+    }
 
-    if (expiresAt !== undefined && expiresAt > nowMs) {
-      await this.ctx.storage.setAlarm(expiresAt);
+    const next = this.#store.nextExpiry();
+    if (next !== undefined) {
+      await this.ctx.storage.setAlarm(next);
       return;
     }
-    this.#log = [];
-    this.#anomaly = undefined;
-    this.#stored = false;
+    if (this.#active.size > 0) {
+      // A call in progress may write at any moment, and wiping the storage
+      // under it would lose that write: try again a little later.
+      await this.ctx.storage.setAlarm(nowMs + 1000);
+      return;
+    }
+    // Nothing is stored: drop the table as well, so a per-session object
+    // leaves no storage behind.
     await this.ctx.storage.deleteAll();
+    this.#store.forgetTable();
   }
 }

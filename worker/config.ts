@@ -45,6 +45,11 @@ export interface LimiterConfig {
   ipv4NetworkPrefix: number;
   /** IPv6 prefix length of "the same network". @default 64 */
   ipv6NetworkPrefix: number;
+  /**
+   * Number of SessionGuard objects that share the session ids, or 0 for one
+   * object per session id. @default 0
+   */
+  sessionShards: number;
 }
 
 export type ConfigSource = Record<string, unknown>;
@@ -134,6 +139,12 @@ const INTEGER_SETTINGS = {
     fallback: 64,
     min: 0,
     max: 128,
+  },
+  sessionShards: {
+    key: "SESSION_SHARDS",
+    fallback: 0,
+    min: 0,
+    max: 4096,
   },
 } satisfies Record<string, IntegerSetting>;
 

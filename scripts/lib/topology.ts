@@ -17,6 +17,14 @@ export const ROOT_DIR = path.resolve(
   "../..",
 );
 
+/**
+ * SessionGuard objects shared by all session ids in a single coordinator
+ * process, unless SESSION_SHARDS says otherwise. One object per session id
+ * would open one SQLite database per live session in this one process, and
+ * its memory would grow with every new session id.
+ */
+export const LOCAL_SESSION_SHARDS = 16;
+
 /** Returns the path of the workerd binary shipped in the npm package. */
 export function resolveWorkerdBinary(): string {
   const require = createRequire(import.meta.url);
@@ -194,7 +202,12 @@ export class Topology {
         "--directory-path",
         `coordinator-storage=${path.resolve(dataDir)}`,
       ],
-      {},
+      {
+        SESSION_SHARDS:
+          this.#options.env?.SESSION_SHARDS ??
+          process.env.SESSION_SHARDS ??
+          String(LOCAL_SESSION_SHARDS),
+      },
     );
     this.coordinator = coordinator;
     await waitForPort(this.host, coordinatorPort, coordinator.child, 15_000);

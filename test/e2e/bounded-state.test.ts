@@ -70,7 +70,8 @@ describe("per-session state", () => {
       (await harness.send(harness.a, { sessionId: "s-probe" })).status,
     ).toBe(200);
     const probe = await inspect("s-probe");
-    expect(probe.storedKeys).toBeGreaterThan(0);
+    expect(probe.stored).toBe(true);
+    expect(probe.sessionsInObject).toBeGreaterThan(0);
     expect(probe.admissions).toHaveLength(1);
 
     const sessionIds = Array.from(
@@ -91,8 +92,8 @@ describe("per-session state", () => {
     const leftovers = await runPooled(
       ["s-probe", ...sessionIds],
       20,
-      async (sessionId) => (await inspect(sessionId)).storedKeys,
+      async (sessionId) => (await inspect(sessionId)).sessionsInObject,
     );
-    expect(leftovers.filter((keys) => keys !== 0)).toEqual([]);
+    expect(leftovers.filter((count) => count !== 0)).toEqual([]);
   });
 });

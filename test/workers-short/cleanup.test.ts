@@ -27,11 +27,16 @@ function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
-async function storedKeys(sessionId: string): Promise<number> {
+async function sessionsInObject(sessionId: string): Promise<number> {
+  const stub = env.SESSION_GUARD.getByName(sessionId);
+  return (await stub.inspect(sessionId)).sessionsInObject;
+}
+
+async function storageIsEmpty(sessionId: string): Promise<boolean> {
   const stub = env.SESSION_GUARD.getByName(sessionId);
   return runInDurableObject(
     stub,
-    (_instance, state) => [...state.storage.kv.list()].length,
+    (_instance, state) => state.storage.sql.databaseSize <= 4096,
   );
 }
 
@@ -52,7 +57,7 @@ describe("per-session state", () => {
     expect(statuses.filter((status) => status === 429)).toHaveLength(10);
 
     const admitted = sessionIds.filter((_, index) => statuses[index] === 200);
-    expect(await storedKeys(admitted[0]!)).toBeGreaterThan(0);
+    expect(await sessionsInObject(admitted[0]!)).toBe(1);
 
     await sleep(1_100);
     for (const id of admitted) {
@@ -60,7 +65,8 @@ describe("per-session state", () => {
     }
 
     for (const id of sessionIds) {
-      expect(await storedKeys(id)).toBe(0);
+      expect(await sessionsInObject(id)).toBe(0);
+      expect(await storageIsEmpty(id)).toBe(true);
     }
   });
 
