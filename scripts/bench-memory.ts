@@ -6,6 +6,10 @@
  *
  *   npm run bench:memory -- [--rounds 4] [--sessions-per-round 5000]
  *                           [--concurrency 16] [--idle-seconds 20]
+ *                           [--same-session]
+ *
+ * `--same-session` sends every request with one session id instead: a control
+ * run that separates memory growth per request from growth per session.
  */
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -19,12 +23,14 @@ const { values } = parseArgs({
     "sessions-per-round": { type: "string", default: "5000" },
     concurrency: { type: "string", default: "16" },
     "idle-seconds": { type: "string", default: "20" },
+    "same-session": { type: "boolean", default: false },
   },
 });
 const rounds = Number(values.rounds);
 const sessionsPerRound = Number(values["sessions-per-round"]);
 const concurrency = Number(values.concurrency);
 const idleMs = Number(values["idle-seconds"]) * 1000;
+const sameSession = values["same-session"];
 
 /** Returns the resident set size of a process in MiB, from /proc. */
 function readRssMb(pid: number | undefined): number {
@@ -45,7 +51,9 @@ async function sendRound(
       const response = await fetch(`${urls[index % urls.length]}/send`, {
         method: "POST",
         headers: {
-          "x-session-id": `memory-${round}-${index}`,
+          "x-session-id": sameSession
+            ? "memory-same"
+            : `memory-${round}-${index}`,
           "x-ip-address": "203.0.113.7",
           "user-agent": "bench/1",
         },
@@ -85,7 +93,7 @@ async function main(): Promise<void> {
       const statuses = await sendRound(topology.backendUrls, round);
       const seconds = (Date.now() - startedMs) / 1000;
       sample(`after round ${round}`, {
-        distinctSessions: round * sessionsPerRound,
+        distinctSessions: sameSession ? 1 : round * sessionsPerRound,
         statuses,
         newSessionsPerSecond: Math.round(sessionsPerRound / seconds),
       });
