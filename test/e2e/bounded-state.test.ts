@@ -4,8 +4,8 @@
  * those periods have passed. The global window stays at 60 s so that the
  * whole burst falls into one global window.
  */
-import { existsSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readdirSync } from "node:fs";
+import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { sleep, startHarness, type Harness } from "./harness";
 
@@ -21,14 +21,10 @@ const SETTINGS = {
   COORDINATOR_TIMEOUT_MS: "10000",
 };
 
-// workerd's local storage creates one SQLite file per object, which costs a
-// disk sync each; memory-backed /dev/shm keeps 2,000 of them quick.
-const DATA_PARENT_DIR = existsSync("/dev/shm") ? "/dev/shm" : tmpdir();
-
 let harness: Harness;
 
 beforeAll(async () => {
-  harness = await startHarness(SETTINGS, undefined, DATA_PARENT_DIR);
+  harness = await startHarness(SETTINGS);
 });
 
 afterAll(async () => {
@@ -95,5 +91,16 @@ describe("per-session state", () => {
       async (sessionId) => (await inspect(sessionId)).sessionsInObject,
     );
     expect(leftovers.filter((count) => count !== 0)).toEqual([]);
+
+    // The launcher's 16 shared guards hold every session: the storage folder
+    // has one database per guard, not one per session id.
+    const guardFolder = readdirSync(harness.dataDir).find((name) =>
+      name.includes("SessionGuard"),
+    );
+    expect(guardFolder).toBeDefined();
+    const databases = readdirSync(
+      path.join(harness.dataDir, guardFolder!),
+    ).filter((name) => name.endsWith(".sqlite") && name !== "metadata.sqlite");
+    expect(databases.length).toBeLessThanOrEqual(16);
   });
 });
