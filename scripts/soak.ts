@@ -6,7 +6,7 @@
  * and it reports the resident memory of every workerd process.
  *
  *   npm run soak -- [--duration 180] [--concurrency 8] [--max-requests 2000000]
- *                   [--memory-limit-mb 512] [--output results/soak.json]
+ *                   [--memory-limit-mb 320] [--output results/soak.json]
  */
 import { spawn } from "node:child_process";
 import {
@@ -29,7 +29,7 @@ const { values } = parseArgs({
     duration: { type: "string", default: "180" },
     concurrency: { type: "string", default: "8" },
     "max-requests": { type: "string", default: "2000000" },
-    "memory-limit-mb": { type: "string", default: "512" },
+    "memory-limit-mb": { type: "string", default: "320" },
     output: { type: "string", default: "results/soak.json" },
   },
 });
