@@ -11,9 +11,9 @@ const config :Workerd.Config = (
   # frees the native memory behind each finished request only at a full V8
   # garbage collection, which V8 times by the size of its heap. With the
   # default limit each backend's resident memory was 179 MB and still rising
-  # after 50,000 requests; with this flag it stayed near 150 MB over the last
+  # after 50,000 requests; with this flag it stayed near 115 MB over the last
   # 20,000 of them (`npm run bench:memory -- --rounds 20`).
-  v8Flags = ["--max-old-space-size=32"],
+  v8Flags = ["--max-old-space-size=16"],
   services = [
     (name = "edge", worker = .edgeWorker),
     (name = "coordinator", external = (address = "127.0.0.1:8790", http = ())),
