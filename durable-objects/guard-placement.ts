@@ -2,7 +2,7 @@
  * Chooses the SessionGuard object that owns a session id.
  *
  * With `shards` 0 every session id gets its own object, which suits Cloudflare:
- * objects spread over many machines and each one holds one session. On a
+ * objects spread over many machines and each one contains one session. On a
  * single machine every live object keeps its own SQLite database open in the
  * one coordinator process, so a flood of new session ids would grow that
  * process without bound. A fixed number of shared objects keeps it flat.

@@ -40,9 +40,9 @@ const CANCELLED_MEMORY_MS = 60_000;
 /** Most cancellations remembered per object; older ones are dropped. */
 const MAX_CANCELLED = 1024;
 /**
- * Idle sessions an object keeps in memory. Stored sessions that drop out are
- * read again from storage; sessions kept only in memory lose their
- * provisional owner, as they would if the object restarted.
+ * Maximum idle sessions an object keeps in memory. A stored session that
+ * drops out is read again from storage. A session kept only in memory loses
+ * its provisional owner, as it would if the object restarted.
  */
 export const MAX_IDLE_SESSIONS = 1000;
 
@@ -102,14 +102,14 @@ function sessionExpiresAt(
 /**
  * Serializes the decisions of the sessions it owns: the fingerprint check,
  * the session's sliding log, then the global slot from the GlobalLimiter.
- * It owns one session id, or a shard of them (see `guard-placement.ts`); the
- * code is the same, as every session is kept under its own id.
+ * It owns one session id or a shard of them (see `guard-placement.ts`). The
+ * code is the same for both, because every session is stored under its own id.
  *
  * State lives in SQLite-backed storage rather than only in memory, because the
  * runtime may evict or restart the object at any time and a restart must not
  * hand a session a fresh window or forget its owner. An alarm deletes each
  * session once it can no longer affect a decision, so storage stays bounded
- * however many session ids appear, and memory holds at most
+ * however many session ids appear. Memory contains at most
  * `MAX_IDLE_SESSIONS` idle sessions besides those being decided.
  */
 export class SessionGuard extends DurableObject<SessionGuardEnv> {
@@ -472,7 +472,7 @@ export class SessionGuard extends DurableObject<SessionGuardEnv> {
     }
     if (this.#active.size > 0) {
       // A call in progress may write at any moment, and wiping the storage
-      // under it would lose that write: try again a little later.
+      // under it would lose that write. Try again a second later.
       await this.ctx.storage.setAlarm(nowMs + 1000);
       return;
     }

@@ -1,6 +1,6 @@
 import type { AnomalyState } from "./anomaly/session-anomaly";
 
-/** What a SessionGuard keeps on disk for one session id. */
+/** State that a SessionGuard stores for one session id. */
 export interface StoredSession {
   /** Admission times inside the session window, epoch ms, oldest first. */
   log: number[];
