@@ -84,7 +84,7 @@ function toAnomalyPolicy(config: LimiterConfig): AnomalyPolicy {
   };
 }
 
-/** Returns when a session's state stops mattering, or undefined if it is empty. */
+/** Returns when a session's state stops mattering, or undefined if empty. */
 function sessionExpiresAt(
   session: StoredSession,
   config: LimiterConfig,
@@ -389,7 +389,7 @@ export class SessionGuard extends DurableObject<SessionGuardEnv> {
     return false;
   }
 
-  /** Reports what this object holds for a session, without changing anything. */
+  /** Reports what this object stores for a session, changing nothing. */
   async inspect(sessionId: string): Promise<SessionInspection> {
     const nowMs = Date.now();
     const config = this.#config();

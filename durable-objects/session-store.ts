@@ -76,7 +76,10 @@ export class SessionStore {
     this.#sql.exec("DELETE FROM sessions WHERE id = ?", sessionId);
   }
 
-  /** Deletes every session whose state expired at or before `nowMs`; returns their ids. */
+  /**
+   * Deletes every session whose state expired at or before `nowMs` and
+   * returns their ids.
+   */
   removeExpired(nowMs: number): string[] {
     if (!this.#tableExists()) return [];
     return this.#sql
@@ -88,7 +91,7 @@ export class SessionStore {
       .map((row) => row.id);
   }
 
-  /** When the next stored session expires, epoch ms, or undefined if none is stored. */
+  /** Expiry of the next stored session, epoch ms, or undefined if none. */
   nextExpiry(): number | undefined {
     if (!this.#tableExists()) return undefined;
     const row = this.#sql
