@@ -11,8 +11,8 @@ const config :Workerd.Config = (
   # frees the native memory behind each finished request only at a full V8
   # garbage collection, which V8 times by the size of its heap. With the
   # default limit each backend's resident memory was 179 MB and still rising
-  # after 50,000 requests; with this flag it stayed near 115 MB over the last
-  # 20,000 of them (`npm run bench:memory -- --rounds 20`).
+  # after 50,000 requests. With this flag it stayed at 113-115 MB from the
+  # 32,500th request to the 50,000th (`npm run bench:memory -- --rounds 20`).
   v8Flags = ["--max-old-space-size=16"],
   services = [
     (name = "edge", worker = .edgeWorker),

@@ -11,8 +11,8 @@ const config :Workerd.Config = (
   # free the native memory each finished request leaves behind (see
   # backend.capnp). The live heap is bounded: 16 shared guards keep at most
   # 1,000 idle sessions each, plus the global log and recent admissions.
-  # With the flag the process stayed near 208 MB from 20,000 to 100,000
-  # fresh session ids, against 250 MB without it
+  # With the flag the process stayed at 204-207 MB from 20,000 to 100,000
+  # fresh session ids, against 252 MB without it
   # (`npm run bench:memory -- --rounds 20`).
   v8Flags = ["--max-old-space-size=64"],
   services = [
