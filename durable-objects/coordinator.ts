@@ -1,5 +1,7 @@
 import { WorkerEntrypoint } from "cloudflare:workers";
 import { configFromEnv, ConfigError } from "../worker/config";
+import { parseIpAddress } from "../worker/ip-address";
+import { findUserAgentProblem } from "../worker/send-request";
 import { isValidSessionId } from "../worker/session-id";
 import type { GlobalLimiter } from "./global-limiter";
 import {
@@ -25,6 +27,11 @@ function jsonError(status: number, reason: string, message: string): Response {
   return Response.json({ reason, message }, { status });
 }
 
+/** Accepts the edge's UUIDs. The length bound keeps remembered cancellations small. */
+function isValidRequestId(value: unknown): value is string {
+  return typeof value === "string" && /^[A-Za-z0-9-]{1,64}$/.test(value);
+}
+
 function parseDecisionRequest(value: unknown): DecisionRequest | undefined {
   if (typeof value !== "object" || value === null) return undefined;
   const { requestId, sessionId, ipAddress, userAgent } = value as Record<
@@ -32,14 +39,20 @@ function parseDecisionRequest(value: unknown): DecisionRequest | undefined {
     unknown
   >;
   if (
-    typeof requestId !== "string" ||
+    !isValidRequestId(requestId) ||
     typeof sessionId !== "string" ||
     typeof ipAddress !== "string" ||
     typeof userAgent !== "string" ||
-    !isValidSessionId(sessionId)
+    !isValidSessionId(sessionId) ||
+    userAgent === "" ||
+    findUserAgentProblem(userAgent) !== undefined
   ) {
     return undefined;
   }
+  // The edge sends the canonical form. Anything else would fail later in
+  // the fingerprint and turn a bad request into a 500.
+  const ip = parseIpAddress(ipAddress);
+  if (!ip.ok || ip.address !== ipAddress) return undefined;
   return { requestId, sessionId, ipAddress, userAgent };
 }
 
@@ -112,7 +125,7 @@ export class Coordinator extends WorkerEntrypoint<CoordinatorEnv> {
       }
       const { requestId, sessionId } = cancel;
       if (
-        typeof requestId !== "string" ||
+        !isValidRequestId(requestId) ||
         typeof sessionId !== "string" ||
         !isValidSessionId(sessionId)
       ) {

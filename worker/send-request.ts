@@ -24,6 +24,20 @@ export type SendValidation =
 // Printable ASCII and spaces only: no control characters reach logs or storage.
 const PRINTABLE_PATTERN = /^[\x20-\x7e]+$/;
 
+/**
+ * Returns why a non-empty User-Agent is unacceptable, or undefined if it is
+ * acceptable.
+ */
+export function findUserAgentProblem(userAgent: string): string | undefined {
+  if (userAgent.length > MAX_USER_AGENT_LENGTH) {
+    return `longer than ${MAX_USER_AGENT_LENGTH} characters`;
+  }
+  if (!PRINTABLE_PATTERN.test(userAgent)) {
+    return "contains characters outside printable ASCII";
+  }
+  return undefined;
+}
+
 function missing(header: string): SendValidation {
   return {
     ok: false,
@@ -72,15 +86,8 @@ export function validateSendHeaders(
 
   const userAgent = headers.get("user-agent")?.trim() ?? "";
   if (userAgent === "") return missing("user-agent");
-  if (userAgent.length > MAX_USER_AGENT_LENGTH) {
-    return invalid(
-      "user-agent",
-      `longer than ${MAX_USER_AGENT_LENGTH} characters`,
-    );
-  }
-  if (!PRINTABLE_PATTERN.test(userAgent)) {
-    return invalid("user-agent", "contains characters outside printable ASCII");
-  }
+  const userAgentProblem = findUserAgentProblem(userAgent);
+  if (userAgentProblem) return invalid("user-agent", userAgentProblem);
 
   return {
     ok: true,
