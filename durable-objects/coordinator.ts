@@ -27,7 +27,10 @@ function jsonError(status: number, reason: string, message: string): Response {
   return Response.json({ reason, message }, { status });
 }
 
-/** Accepts the edge's UUIDs. The length bound keeps remembered cancellations small. */
+/**
+ * Tells whether `value` looks like the edge's request ids (UUIDs). The length
+ * bound keeps the remembered cancellations small.
+ */
 function isValidRequestId(value: unknown): value is string {
   return typeof value === "string" && /^[A-Za-z0-9-]{1,64}$/.test(value);
 }
