@@ -9,8 +9,9 @@ using Workerd = import "/workerd/workerd.capnp";
 const config :Workerd.Config = (
   # Caps V8's old generation, so full garbage collections come sooner and
   # free the native memory each finished request leaves behind (see
-  # backend.capnp). The live heap is bounded: 16 shared guards keep at most
-  # 1,000 idle sessions each, plus the global log and recent admissions.
+  # backend.capnp). The live heap is bounded: the shared guards keep at most
+  # 16,000 idle sessions between them, plus the global log and recent
+  # admissions.
   # With the flag the process stayed at 204-207 MB from 20,000 to 100,000
   # fresh session ids, against 252 MB without it
   # (`npm run bench:memory -- --rounds 20`).

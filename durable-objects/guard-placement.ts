@@ -8,9 +8,9 @@
  * process without bound. A fixed number of shared objects keeps it flat.
  *
  * Every object stores its sessions by session id, so a shared object and a
- * per-session one run the same code. Changing the shard count moves sessions
- * to other objects: their windows and owners start afresh, as after a loss of
- * the coordinator's storage. The global limit is not affected.
+ * per-session one run the same code. Changing the shard count moves most
+ * sessions to other objects, where their windows and owners start afresh, as
+ * after a loss of the coordinator's storage. The global limit is unaffected.
  */
 
 /** 32-bit FNV-1a over the UTF-16 code units; stable across processes. */
@@ -27,4 +27,23 @@ function hashText(text: string): number {
 export function guardObjectName(sessionId: string, shards: number): string {
   if (shards <= 0) return sessionId;
   return `shard-${hashText(sessionId) % shards}`;
+}
+
+/** Idle sessions that all guards of one coordinator keep in memory together. */
+export const IDLE_SESSIONS_PER_COORDINATOR = 16_000;
+
+/** Smallest number of idle sessions one guard keeps in memory. */
+export const MIN_IDLE_SESSIONS_PER_GUARD = 100;
+
+/**
+ * Returns how many idle sessions one guard keeps in memory, so that the
+ * guards of one coordinator share a fixed budget whatever the shard count.
+ * A per-session guard (`shards` 0) sees one session id and gets the minimum.
+ */
+export function idleSessionCapacity(shards: number): number {
+  if (shards <= 0) return MIN_IDLE_SESSIONS_PER_GUARD;
+  return Math.max(
+    MIN_IDLE_SESSIONS_PER_GUARD,
+    Math.ceil(IDLE_SESSIONS_PER_COORDINATOR / shards),
+  );
 }

@@ -19,6 +19,7 @@ import type {
 } from "./protocol";
 import { sumRisk } from "./anomaly/session-risk";
 import { SessionStore, type StoredSession } from "./session-store";
+import { idleSessionCapacity } from "./guard-placement";
 import {
   checkWindow,
   insertEntry,
@@ -39,12 +40,6 @@ export const GLOBAL_LIMITER_NAME = "global";
 const CANCELLED_MEMORY_MS = 60_000;
 /** Most cancellations remembered per object; older ones are dropped. */
 const MAX_CANCELLED = 1024;
-/**
- * Maximum idle sessions an object keeps in memory. A stored session that
- * drops out is read again from storage. A session kept only in memory loses
- * its provisional owner, as it would if the object restarted.
- */
-export const MAX_IDLE_SESSIONS = 1000;
 
 /** Result of `decide` for a request the edge has already given up on. */
 export interface CancelledDecision {
@@ -110,14 +105,16 @@ function sessionExpiresAt(
  * hand a session a fresh window or forget its owner. An alarm deletes each
  * session once it can no longer affect a decision, so storage stays bounded
  * however many session ids appear. Memory contains at most
- * `MAX_IDLE_SESSIONS` idle sessions besides those being decided.
+ * `idleSessionCapacity` idle sessions besides those being decided. A stored
+ * session that drops out is read again from storage. A session kept only in
+ * memory loses its provisional owner, as it would if the object restarted.
  */
 export class SessionGuard extends DurableObject<SessionGuardEnv> {
   readonly #store: SessionStore;
   /** Sessions with a call in progress, by id. */
   #active = new Map<string, SessionEntry>();
   /** Recently used sessions with no call in progress, by id. */
-  #idle = new LRUCache<string, SessionEntry>({ max: MAX_IDLE_SESSIONS });
+  readonly #idle: LRUCache<string, SessionEntry>;
   /**
    * Admissions still inside the session window, by request id, so that a
    * cancellation can give them back. Kept in memory only: after a restart a
@@ -131,6 +128,9 @@ export class SessionGuard extends DurableObject<SessionGuardEnv> {
   constructor(ctx: DurableObjectState, env: SessionGuardEnv) {
     super(ctx, env);
     this.#store = new SessionStore(ctx.storage.sql);
+    this.#idle = new LRUCache({
+      max: idleSessionCapacity(configFromEnv(env).sessionShards),
+    });
   }
 
   #config(): LimiterConfig {

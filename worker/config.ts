@@ -144,7 +144,9 @@ const INTEGER_SETTINGS = {
     key: "SESSION_SHARDS",
     fallback: 0,
     min: 0,
-    max: 4096,
+    // Each live guard keeps a SQLite database open in the coordinator, so a
+    // larger count brings back the memory growth that sharding avoids.
+    max: 256,
   },
 } satisfies Record<string, IntegerSetting>;
 

@@ -203,9 +203,10 @@ export class Topology {
         `coordinator-storage=${path.resolve(dataDir)}`,
       ],
       {
+        // An empty value means "not set" here too, as in the compose file.
         SESSION_SHARDS:
-          this.#options.env?.SESSION_SHARDS ??
-          process.env.SESSION_SHARDS ??
+          this.#options.env?.SESSION_SHARDS?.trim() ||
+          process.env.SESSION_SHARDS?.trim() ||
           String(LOCAL_SESSION_SHARDS),
       },
     );

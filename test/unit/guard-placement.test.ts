@@ -1,5 +1,10 @@
 import { describe, expect, it } from "vitest";
-import { guardObjectName } from "../../durable-objects/guard-placement";
+import {
+  guardObjectName,
+  IDLE_SESSIONS_PER_COORDINATOR,
+  idleSessionCapacity,
+  MIN_IDLE_SESSIONS_PER_GUARD,
+} from "../../durable-objects/guard-placement";
 
 describe("guardObjectName", () => {
   it("gives every session its own object when shards is 0", () => {
@@ -35,5 +40,29 @@ describe("guardObjectName", () => {
     expect(
       new Set(["a", "b", "c"].map((id) => guardObjectName(id, 1))),
     ).toEqual(new Set(["shard-0"]));
+  });
+});
+
+describe("idleSessionCapacity", () => {
+  it("splits one budget over the shards", () => {
+    expect(idleSessionCapacity(16)).toBe(1000);
+    expect(idleSessionCapacity(1)).toBe(IDLE_SESSIONS_PER_COORDINATOR);
+  });
+
+  it("keeps a minimum per guard", () => {
+    expect(idleSessionCapacity(256)).toBe(MIN_IDLE_SESSIONS_PER_GUARD);
+    expect(idleSessionCapacity(0)).toBe(MIN_IDLE_SESSIONS_PER_GUARD);
+  });
+
+  it("bounds the total for every allowed shard count", () => {
+    for (let shards = 1; shards <= 256; shards++) {
+      const total = idleSessionCapacity(shards) * shards;
+      expect(total, `shards ${shards}`).toBeLessThanOrEqual(
+        Math.max(
+          IDLE_SESSIONS_PER_COORDINATOR + shards,
+          MIN_IDLE_SESSIONS_PER_GUARD * shards,
+        ),
+      );
+    }
   });
 });

@@ -1,6 +1,7 @@
 // Types of the bindings and exports that the pool tests reach.
 declare namespace Cloudflare {
   interface Env {
+    SESSION_SHARDS?: string;
     SESSION_GUARD: DurableObjectNamespace<
       import("../../durable-objects/session-guard").SessionGuard
     >;

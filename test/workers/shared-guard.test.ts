@@ -5,7 +5,7 @@
  */
 import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { MAX_IDLE_SESSIONS } from "../../durable-objects/session-guard";
+import { idleSessionCapacity } from "../../durable-objects/guard-placement";
 
 let nextRequest = 0;
 
@@ -72,7 +72,8 @@ describe("a SessionGuard shared by many sessions", () => {
     );
 
     // More idle sessions than the object keeps in memory.
-    for (let index = 0; index <= MAX_IDLE_SESSIONS; index++) {
+    const capacity = idleSessionCapacity(Number(env.SESSION_SHARDS ?? 0));
+    for (let index = 0; index <= capacity; index++) {
       await decide(object, `s-crowd-${index}`);
     }
 
