@@ -38,7 +38,8 @@ export const MIN_IDLE_SESSIONS_PER_GUARD = 100;
 /**
  * Returns how many idle sessions one guard keeps in memory, so that the
  * guards of one coordinator share a fixed budget whatever the shard count.
- * A per-session guard (`shards` 0) sees one session id and gets the minimum.
+ * A per-session guard (`shards` 0) decides for one session id and gets the
+ * minimum.
  */
 export function idleSessionCapacity(shards: number): number {
   if (shards <= 0) return MIN_IDLE_SESSIONS_PER_GUARD;

@@ -19,7 +19,7 @@ export const ROOT_DIR = path.resolve(
 
 /**
  * SessionGuard objects shared by all session ids in a single coordinator
- * process, unless SESSION_SHARDS says otherwise. One object per session id
+ * process, unless SESSION_SHARDS sets another count. One object per session id
  * would open one SQLite database per live session in this one process, and
  * its memory would grow with every new session id.
  */
