@@ -1,7 +1,8 @@
 /**
  * Many sessions in one shared SessionGuard (SESSION_SHARDS=1), raced through
  * both backends: each session still gets exactly its limit, and a coordinator
- * restart keeps every session's window.
+ * restart keeps every session's window. An empty SESSION_SHARDS means the
+ * launcher's default, not one guard per session.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startHarness, type Harness } from "./harness";
@@ -77,5 +78,43 @@ describe("one guard shared by all sessions", () => {
       expect(response.status, sessionId).toBe(429);
       expect(response.body.reason).toBe("session_limit");
     }
+  });
+});
+
+describe("an empty SESSION_SHARDS", () => {
+  let defaults: Harness;
+
+  beforeAll(async () => {
+    defaults = await startHarness({ SESSION_SHARDS: "" });
+  });
+
+  afterAll(async () => {
+    await defaults?.stop();
+  });
+
+  it("uses the launcher's shared guards", async () => {
+    const sessionIds = Array.from(
+      { length: 20 },
+      (_, index) => `s-empty-${index}`,
+    );
+    for (const sessionId of sessionIds) {
+      expect((await defaults.send(defaults.a, { sessionId })).status).toBe(200);
+    }
+
+    // 20 sessions over 16 guards: at least one guard stores two of them.
+    const port = defaults.topology.coordinator!.port;
+    const counts = await Promise.all(
+      sessionIds.map(async (sessionId) => {
+        const response = await fetch(
+          `http://127.0.0.1:${port}/v1/sessions/${sessionId}`,
+          { headers: { "x-coordinator-secret": defaults.topology.secret } },
+        );
+        const inspection = (await response.json()) as {
+          sessionsInObject: number;
+        };
+        return inspection.sessionsInObject;
+      }),
+    );
+    expect(Math.max(...counts)).toBeGreaterThanOrEqual(2);
   });
 });
