@@ -294,10 +294,12 @@ check_global_limit() {
     pause "$((wait_ms / 1000)).$(printf '%03d' $((wait_ms % 1000)))"
   fi
 
+  # Background jobs reseed $RANDOM and now and then draw the same letters, so
+  # the index keeps the session ids distinct.
   local i pids=()
   for ((i = 0; i < PARALLEL_SESSIONS; i++)); do
     curl -s -m 15 -o /dev/null -w '%{http_code}\n' -X POST \
-      -H "X-Session-ID: $(random_letters 10)" -H "X-IP-Address: $(random_ipv4)" \
+      -H "X-Session-ID: par-$i-$(random_letters 8)" -H "X-IP-Address: $(random_ipv4)" \
       -H "User-Agent: $UA_OWNER" --data 'parallel' \
       "http://127.0.0.1:$(port_of_attempt "$i")/send" >"$WORK_DIR/parallel.$i" 2>/dev/null &
     pids+=($!)
