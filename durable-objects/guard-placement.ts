@@ -32,19 +32,13 @@ export function guardObjectName(sessionId: string, shards: number): string {
 /** Idle sessions that all guards of one coordinator keep in memory together. */
 export const IDLE_SESSIONS_PER_COORDINATOR = 16_000;
 
-/** Smallest number of idle sessions one guard keeps in memory. */
-export const MIN_IDLE_SESSIONS_PER_GUARD = 100;
-
 /**
  * Returns how many idle sessions one guard keeps in memory, so that the
- * guards of one coordinator share a fixed budget whatever the shard count.
- * A per-session guard (`shards` 0) decides for one session id and gets the
- * minimum.
+ * guards of one coordinator never keep more than
+ * `IDLE_SESSIONS_PER_COORDINATOR` together, whatever the shard count. A
+ * per-session guard (`shards` 0) decides for one session id only.
  */
 export function idleSessionCapacity(shards: number): number {
-  if (shards <= 0) return MIN_IDLE_SESSIONS_PER_GUARD;
-  return Math.max(
-    MIN_IDLE_SESSIONS_PER_GUARD,
-    Math.ceil(IDLE_SESSIONS_PER_COORDINATOR / shards),
-  );
+  if (shards <= 0) return 1;
+  return Math.max(1, Math.floor(IDLE_SESSIONS_PER_COORDINATOR / shards));
 }

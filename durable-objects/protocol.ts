@@ -91,7 +91,7 @@ export function isBlockDecision(decision: Decision): decision is BlockDecision {
 /** A session's stored state, for operators and tests (`GET /v1/sessions/{id}`). */
 export interface SessionInspection {
   sessionId: string;
-  /** Whether storage holds this session; false once the alarm cleaned up. */
+  /** Whether storage contains this session; false once the alarm cleaned up. */
   stored: boolean;
   /**
    * Sessions stored by the object that owns this one: 1 at most with one
@@ -104,6 +104,9 @@ export interface SessionInspection {
   unconfirmedClients: number;
   quarantinedUntil: number | null;
   risk: { checked: number; foreign: number };
-  /** When the cleanup alarm fires, epoch ms, or null. */
+  /**
+   * When the cleanup alarm of the object that owns this session fires, epoch
+   * ms, or null. With shared guards it serves every session of the shard.
+   */
   alarmAt: number | null;
 }

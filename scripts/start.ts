@@ -205,9 +205,14 @@ async function main(): Promise<void> {
     throw error;
   }
 
+  const guards =
+    topology.sessionShards === "0"
+      ? "one per session id"
+      : `${topology.sessionShards} shared`;
   console.log(
     `limits: global ${config.globalLimit} per ${config.globalWindowSeconds} s, ` +
-      `session ${config.sessionLimit} per ${config.sessionWindowSeconds} s, fail mode ${config.failMode}`,
+      `session ${config.sessionLimit} per ${config.sessionWindowSeconds} s, ` +
+      `fail mode ${config.failMode}, session guards ${guards}`,
   );
   console.log(
     `coordinator listening on http://${topology.host}:${settings.coordinatorPort} (state in ${path.relative(ROOT_DIR, settings.dataDir)})`,

@@ -11,6 +11,7 @@ import { mkdirSync } from "node:fs";
 import net from "node:net";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { ConfigError, parseConfig } from "../../worker/config";
 
 export const ROOT_DIR = path.resolve(
   path.dirname(fileURLToPath(import.meta.url)),
@@ -177,9 +178,31 @@ export class Topology {
     return { name, port, child };
   }
 
+  /** The coordinator's SESSION_SHARDS: the caller's, else the local default. */
+  get sessionShards(): string {
+    // An empty value means "not set" here too, as in the compose file.
+    return (
+      this.#options.env?.SESSION_SHARDS?.trim() ||
+      process.env.SESSION_SHARDS?.trim() ||
+      String(LOCAL_SESSION_SHARDS)
+    );
+  }
+
   /** Starts the coordinator process and waits until it listens. */
   async startCoordinator(): Promise<void> {
     const { coordinatorPort, dataDir } = this.#options;
+    try {
+      parseConfig({
+        ...process.env,
+        ...this.#options.env,
+        SESSION_SHARDS: this.sessionShards,
+      });
+    } catch (error) {
+      if (error instanceof ConfigError) {
+        throw new TopologyStartError(error.message);
+      }
+      throw error;
+    }
     if (await isPortInUse(this.host, coordinatorPort)) {
       throw new TopologyStartError(
         `port ${coordinatorPort} (coordinator) is already in use`,
@@ -202,13 +225,7 @@ export class Topology {
         "--directory-path",
         `coordinator-storage=${path.resolve(dataDir)}`,
       ],
-      {
-        // An empty value means "not set" here too, as in the compose file.
-        SESSION_SHARDS:
-          this.#options.env?.SESSION_SHARDS?.trim() ||
-          process.env.SESSION_SHARDS?.trim() ||
-          String(LOCAL_SESSION_SHARDS),
-      },
+      { SESSION_SHARDS: this.sessionShards },
     );
     this.coordinator = coordinator;
     await waitForPort(this.host, coordinatorPort, coordinator.child, 15_000);

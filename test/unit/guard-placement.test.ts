@@ -3,7 +3,6 @@ import {
   guardObjectName,
   IDLE_SESSIONS_PER_COORDINATOR,
   idleSessionCapacity,
-  MIN_IDLE_SESSIONS_PER_GUARD,
 } from "../../durable-objects/guard-placement";
 
 describe("guardObjectName", () => {
@@ -45,23 +44,20 @@ describe("guardObjectName", () => {
 
 describe("idleSessionCapacity", () => {
   it("splits one budget over the shards", () => {
-    expect(idleSessionCapacity(16)).toBe(1000);
     expect(idleSessionCapacity(1)).toBe(IDLE_SESSIONS_PER_COORDINATOR);
+    expect(idleSessionCapacity(16)).toBe(1000);
+    expect(idleSessionCapacity(256)).toBe(62);
   });
 
-  it("keeps a minimum per guard", () => {
-    expect(idleSessionCapacity(256)).toBe(MIN_IDLE_SESSIONS_PER_GUARD);
-    expect(idleSessionCapacity(0)).toBe(MIN_IDLE_SESSIONS_PER_GUARD);
+  it("keeps one session per per-session guard", () => {
+    expect(idleSessionCapacity(0)).toBe(1);
   });
 
-  it("bounds the total for every allowed shard count", () => {
+  it("stays within the budget for every allowed count", () => {
     for (let shards = 1; shards <= 256; shards++) {
       const total = idleSessionCapacity(shards) * shards;
       expect(total, `shards ${shards}`).toBeLessThanOrEqual(
-        Math.max(
-          IDLE_SESSIONS_PER_COORDINATOR + shards,
-          MIN_IDLE_SESSIONS_PER_GUARD * shards,
-        ),
+        IDLE_SESSIONS_PER_COORDINATOR,
       );
     }
   });
