@@ -11,7 +11,12 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import type { SimulationReport } from "../simulator/simulation-report";
-import { findFreePort, ROOT_DIR, Topology } from "./lib/topology";
+import {
+  findFreePort,
+  ROOT_DIR,
+  startTopologyOrExit,
+  Topology,
+} from "./lib/topology";
 
 const { values } = parseArgs({
   options: {
@@ -110,7 +115,7 @@ async function main(): Promise<void> {
     dataDir,
     output: "ignore",
   });
-  await topology.start();
+  await startTopologyOrExit(topology, dataDir);
 
   let report: SimulationReport;
   try {

@@ -15,7 +15,7 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
-import { findFreePort, Topology, TopologyStartError } from "./lib/topology";
+import { findFreePort, startTopologyOrExit, Topology } from "./lib/topology";
 
 const { values } = parseArgs({
   options: {
@@ -77,16 +77,7 @@ async function main(): Promise<void> {
     // A slow disk must not turn this into a timeout test.
     env: { COORDINATOR_TIMEOUT_MS: "10000" },
   });
-  try {
-    await topology.start();
-  } catch (error) {
-    rmSync(dataDir, { recursive: true, force: true });
-    if (error instanceof TopologyStartError) {
-      console.error(`error: ${error.message}`);
-      process.exit(2);
-    }
-    throw error;
-  }
+  await startTopologyOrExit(topology, dataDir);
   const processes = [topology.coordinator!, ...topology.backends];
   const sample = (label: string, extra: Record<string, unknown> = {}) => {
     const rss = Object.fromEntries(

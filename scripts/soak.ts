@@ -19,10 +19,15 @@ import {
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
-import { parseConfig } from "../worker/config";
+import { ConfigError, parseConfig, type LimiterConfig } from "../worker/config";
 import { computeRollingWindowMax } from "../simulator/rolling-window";
 import type { SimulationReport } from "../simulator/simulation-report";
-import { findFreePort, ROOT_DIR, Topology } from "./lib/topology";
+import {
+  findFreePort,
+  ROOT_DIR,
+  startTopologyOrExit,
+  Topology,
+} from "./lib/topology";
 
 const { values } = parseArgs({
   options: {
@@ -37,7 +42,14 @@ const durationMs = Number(values.duration) * 1000;
 const concurrency = Number(values.concurrency);
 const maxRequests = Number(values["max-requests"]);
 const memoryLimitMb = Number(values["memory-limit-mb"]);
-const config = parseConfig(process.env);
+let config: LimiterConfig;
+try {
+  config = parseConfig(process.env);
+} catch (error) {
+  if (!(error instanceof ConfigError)) throw error;
+  console.error(`error: ${error.message}`);
+  process.exit(2);
+}
 
 interface FloodRecord {
   sent: number;
@@ -159,7 +171,7 @@ async function main(): Promise<void> {
       }
     },
   });
-  await topology.start();
+  await startTopologyOrExit(topology, dataDir);
   const processes = [topology.coordinator!, ...topology.backends];
   const rssStartMb = processes.map((running) => readRssMb(running.child.pid));
   const rssMaxMb = [...rssStartMb];

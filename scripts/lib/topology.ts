@@ -7,7 +7,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { createRequire } from "node:module";
-import { mkdirSync } from "node:fs";
+import { mkdirSync, rmSync } from "node:fs";
 import net from "node:net";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -344,4 +344,26 @@ export function stopProcess(
     });
     child.kill(signal);
   });
+}
+
+/**
+ * Starts `topology` for a benchmark script. When it cannot start (a port is
+ * taken or a setting is invalid), removes `dataDir`, prints the reason and
+ * exits with status 2 instead of a stack trace.
+ */
+export async function startTopologyOrExit(
+  topology: Topology,
+  dataDir: string,
+): Promise<void> {
+  try {
+    await topology.start();
+  } catch (error) {
+    await topology.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+    if (error instanceof TopologyStartError) {
+      console.error(`error: ${error.message}`);
+      process.exit(2);
+    }
+    throw error;
+  }
 }
