@@ -11,11 +11,12 @@
  * `--same-session` sends every request with one session id instead: a control
  * run that separates memory growth per request from growth per session.
  */
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { findFreePort, startTopologyOrExit, Topology } from "./lib/topology";
+import { readRssMb } from "./lib/process-memory";
 
 const { values } = parseArgs({
   options: {
@@ -31,13 +32,6 @@ const sessionsPerRound = Number(values["sessions-per-round"]);
 const concurrency = Number(values.concurrency);
 const idleMs = Number(values["idle-seconds"]) * 1000;
 const sameSession = values["same-session"];
-
-/** Returns the resident set size of a process in MiB, from /proc. */
-function readRssMb(pid: number | undefined): number {
-  const status = readFileSync(`/proc/${pid}/status`, "utf8");
-  const match = /^VmRSS:\s+(\d+) kB/m.exec(status);
-  return match ? Math.round(Number(match[1]) / 1024) : Number.NaN;
-}
 
 async function sendRound(
   urls: string[],
@@ -81,7 +75,10 @@ async function main(): Promise<void> {
   const processes = [topology.coordinator!, ...topology.backends];
   const sample = (label: string, extra: Record<string, unknown> = {}) => {
     const rss = Object.fromEntries(
-      processes.map((running) => [running.name, readRssMb(running.child.pid)]),
+      processes.map((running) => {
+        const rssMb = readRssMb(running.child.pid);
+        return [running.name, rssMb === null ? null : Math.round(rssMb)];
+      }),
     );
     console.log(JSON.stringify({ label, rssMb: rss, ...extra }));
   };

@@ -9,13 +9,7 @@
  *                   [--memory-limit-mb 320] [--output results/soak.json]
  */
 import { spawn } from "node:child_process";
-import {
-  readFileSync,
-  mkdirSync,
-  mkdtempSync,
-  rmSync,
-  writeFileSync,
-} from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
@@ -28,6 +22,7 @@ import {
   startTopologyOrExit,
   Topology,
 } from "./lib/topology";
+import { readRssMb } from "./lib/process-memory";
 
 const { values } = parseArgs({
   options: {
@@ -57,18 +52,6 @@ interface FloodRecord {
   networkErrors: number;
   /** Admission times (coordinator clock) per session id. */
   admissions: Map<string, number[]>;
-}
-
-/** Returns the resident set size of a process in MiB, from /proc. */
-function readRssMb(pid: number | undefined): number | null {
-  if (pid === undefined) return null;
-  try {
-    const status = readFileSync(`/proc/${pid}/status`, "utf8");
-    const match = /^VmRSS:\s+(\d+) kB/m.exec(status);
-    return match ? Number(match[1]) / 1024 : null;
-  } catch {
-    return null;
-  }
 }
 
 async function flood(

@@ -206,7 +206,7 @@ async function main(): Promise<void> {
   }
 
   const guards =
-    topology.sessionShards === "0"
+    Number(topology.sessionShards) === 0
       ? "one per session id"
       : `${topology.sessionShards} shared`;
   console.log(
